@@ -1,0 +1,62 @@
+"""``dateline demo``: load the bundled Wikinews corpus and show what is in the store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
+from dateline.cli.ingest_cmd import print_summary
+from dateline.demo import WIKINEWS_ATTRIBUTION, load_demo, summarise
+from dateline.store.db import Store
+
+
+def demo(
+    reset: Annotated[bool, typer.Option(help="Delete the SQLite database first.")] = False,
+) -> None:
+    """Ingest the demo corpus into the configured data folder and print a summary table."""
+    settings = get_settings()
+    if reset and not settings.database_url:
+        for suffix in ("", "-wal", "-shm"):
+            (settings.data_path / f"dateline.db{suffix}").unlink(missing_ok=True)
+    with open_store(settings, auto_migrate=True) as store:
+        console.print(f"Loading the Wikinews demo corpus into {store.display_url} …")
+        report = load_demo(store, settings)
+        print_summary(report)
+        show_store(store)
+    console.print(f"[dim]{WIKINEWS_ATTRIBUTION}[/]")
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def show_store(store: Store) -> None:
+    summary = summarise(store)
+    table = Table(title="what the store holds")
+    table.add_column("articles", justify="right")
+    table.add_column("pages", justify="right")
+    table.add_column("sources", justify="right")
+    table.add_column("dates")
+    table.add_column("per year")
+    span = (
+        f"{summary.first:%Y-%m-%d} … {summary.last:%Y-%m-%d}"
+        if summary.first and summary.last
+        else "–"
+    )
+    table.add_row(
+        str(summary.articles),
+        str(summary.pages),
+        str(summary.sources),
+        span,
+        ", ".join(f"{y}: {n}" for y, n in summary.by_year),
+    )
+    console.print(table)
+    latest = Table(title="newest articles")
+    latest.add_column("published")
+    latest.add_column("headline")
+    latest.add_column("source")
+    for published, title, source in summary.latest:
+        latest.add_row(f"{published:%Y-%m-%d}" if published else "–", escape(title), escape(source))
+    console.print(latest)

@@ -1,0 +1,40 @@
+"""The ``dateline`` command: one Typer app, each command a small module."""
+
+from __future__ import annotations
+
+import typer
+
+from dateline import __version__
+from dateline.cli import db_cmd
+from dateline.cli.config_cmd import config
+from dateline.cli.demo_cmd import demo
+from dateline.cli.extract_cmd import extract
+from dateline.cli.ingest_cmd import ingest
+
+app = typer.Typer(
+    name="dateline",
+    help="Dateline: a self-hostable news aggregator and recommender.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(ingest)
+app.command()(extract)
+app.command()(config)
+app.command()(demo)
+app.add_typer(db_cmd.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dateline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Dateline: ingest → extract → store news, and (soon) serve it."""

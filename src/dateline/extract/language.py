@@ -1,0 +1,32 @@
+"""Language identification with py3langid (its model ships inside the package: offline).
+
+Short or ambiguous text gets ``None`` rather than a guess: later English-only stages must be
+able to say "unknown language" honestly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+# Below this many letters langid's guesses are unreliable (measured on headlines alone).
+MIN_LETTERS = 20
+# Normalised probability under which we say "unknown" instead of guessing.
+MIN_CONFIDENCE = 0.5
+SAMPLE_CHARS = 5000
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of ``text``'s language, or None when there is too little evidence."""
+    sample = text[:SAMPLE_CHARS]
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+        return None
+    code, confidence = _identifier().classify(sample)
+    return str(code) if confidence >= MIN_CONFIDENCE else None

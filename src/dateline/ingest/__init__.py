@@ -1,0 +1,1 @@
+"""Ingest: bytes and where they came from (files, .gz, folders, globs, URLs)."""

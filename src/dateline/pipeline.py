@@ -1,0 +1,176 @@
+"""The ingest orchestrator: one input in, its articles stored, stages read top to bottom.
+
+    1. load     – read the file or fetch the URL (size caps, .gz) and detect its kind
+    2. extract  – the kind's reader, then the shared finishing steps, item by item
+    3. store    – each item in its own transaction: all of it is written, or none
+
+A bad item is reported and the batch goes on; a bad document never stops a batch either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from dateline.errors import InputError
+from dateline.extract import extract_document
+from dateline.extract.model import ExtractedArticle, ItemFailure
+from dateline.ingest.raw import RawDocument
+from dateline.ingest.sources import expand_inputs, load
+from dateline.settings import Settings
+from dateline.store.db import Store
+from dateline.store.repository import SaveStatus, StageHook, save_article
+
+log = logging.getLogger(__name__)
+
+# Concurrent ingesters can race on a unique key (same source, same text); the loser's
+# transaction is rolled back and retried once the winner's rows are visible.
+MAX_STORE_ATTEMPTS = 3
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ItemReport:
+    """What happened to one item: ``status`` is new, updated, known or failed."""
+
+    where: str
+    status: str
+    title: str | None = None
+    article_id: int | None = None
+    page_id: int | None = None
+    error: str | None = None
+    error_code: str | None = None
+
+
+@dataclass
+class IngestReport:
+    items: list[ItemReport] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(item.status for item in self.items)
+
+    @property
+    def failures(self) -> list[ItemReport]:
+        return [item for item in self.items if item.status == FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _failed(where: str, error: InputError) -> ItemReport:
+    return ItemReport(where=where, status=FAILED, error=error.message, error_code=error.code)
+
+
+def ingest_one(
+    target: str, store: Store, settings: Settings, *, on_stage: StageHook | None = None
+) -> list[ItemReport]:
+    """Ingest one file or URL; every item gets a report, none raises an InputError."""
+    # 1. load: bytes, where they came from, what kind of document they are
+    try:
+        raw = load(target, settings)
+    except InputError as exc:
+        return [_failed(target, exc)]
+    reports: list[ItemReport] = []
+    # 2. extract, item by item (a container yields failures for its bad items)
+    try:
+        for item in extract_document(raw):
+            if isinstance(item, ItemFailure):
+                reports.append(_failed(item.where, item.error))
+                continue
+            # 3. store, one transaction per item
+            reports.append(_store_item(item, raw, store, on_stage))
+    except InputError as exc:
+        reports.append(_failed(target, exc))
+    return reports
+
+
+def _store_item(
+    article: ExtractedArticle, raw: RawDocument, store: Store, on_stage: StageHook | None
+) -> ItemReport:
+    where = article.canonical_url or article.url or raw.origin
+    for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
+        try:
+            with store.write() as session:
+                result = save_article(session, article, raw, on_stage=on_stage)
+        except IntegrityError:
+            if attempt == MAX_STORE_ATTEMPTS:
+                raise
+            log.info("store race, retrying", extra={"where": where, "attempt": attempt})
+            continue
+        return ItemReport(
+            where=where,
+            status=str(result.status),
+            title=article.title,
+            article_id=result.article_id,
+            page_id=result.page_id,
+        )
+    raise AssertionError("unreachable")
+
+
+def ingest_many(
+    targets: Sequence[str],
+    store: Store,
+    settings: Settings,
+    *,
+    on_input: Callable[[str, list[ItemReport]], None] | None = None,
+    expanded: list[str] | None = None,
+) -> IngestReport:
+    """Ingest files, directories, globs and URLs; the report says what happened to each item."""
+    report = IngestReport()
+    if expanded is None:
+        expanded, errors = expand_inputs(targets)
+        report.items.extend(_failed(where, error) for where, error in errors)
+    for target in expanded:
+        items = ingest_one(target, store, settings)
+        report.items.extend(items)
+        if on_input is not None:
+            on_input(target, items)
+    return report
+
+
+def extract_records(target: str, settings: Settings) -> Iterator[dict[str, Any]]:
+    """``dateline extract``: the same load and extraction, nothing stored, one dict per item."""
+    try:
+        raw = load(target, settings)
+        for item in extract_document(raw):
+            if isinstance(item, ItemFailure):
+                yield error_record(item.where, item.error)
+            else:
+                yield {"path": target, **item.to_json(), "error": None}
+    except InputError as exc:
+        yield error_record(target, exc)
+
+
+def error_record(where: str, error: InputError) -> dict[str, Any]:
+    empty = dict.fromkeys(
+        (
+            "title",
+            "body",
+            "published",
+            "site_name",
+            "category",
+            "dateline",
+            "agency",
+            "byline",
+            "language",
+            "url",
+        )
+    )
+    return {"path": where, **empty, "error": f"{error.code}: {error.message}"}
+
+
+__all__ = [
+    "IngestReport",
+    "ItemReport",
+    "SaveStatus",
+    "extract_records",
+    "ingest_many",
+    "ingest_one",
+]

@@ -1,0 +1,269 @@
+"""One declarative registry of every setting, so docs, validation and `config --dump` agree.
+
+Precedence, highest first: ``DATELINE_<NAME>`` environment variable, the TOML file
+(``DATELINE_CONFIG`` or ``./dateline.toml``), the registry default.  A bad value fails at
+start-up with the key named, never later in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dateline.errors import ConfigError
+
+ENV_PREFIX = "DATELINE_"
+CONFIG_ENV = "DATELINE_CONFIG"
+DEFAULT_CONFIG_FILE = "dateline.toml"
+
+
+def _parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {raw!r}")
+
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gib": 1024**3,
+}
+
+
+def _parse_size(raw: Any) -> int:
+    """Byte sizes accept plain integers or a unit suffix (``20MB``, ``512 KiB``)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        text = str(raw).strip().lower().replace(" ", "")
+        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(digits) :]
+        if not digits or unit not in _SIZE_UNITS:
+            raise ValueError(f"expected a size like 20000000 or 20MB, got {raw!r}")
+        value = int(float(digits) * _SIZE_UNITS[unit])
+    if value <= 0:
+        raise ValueError(f"must be positive, got {raw!r}")
+    return value
+
+
+def _parse_positive_float(raw: Any) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"must be positive, got {raw!r}")
+    return value
+
+
+def _parse_non_negative_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected an integer, got {raw!r}")
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {raw!r}")
+    return value
+
+
+def _parse_str(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected a string, got {raw!r}")
+    return raw
+
+
+def _parse_log_level(raw: Any) -> str:
+    level = str(raw).strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError(f"expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {raw!r}")
+    return level
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One entry of the registry: what it is called, how it parses, what it is for."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+    type_name: str
+    secret: bool = False
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+REGISTRY: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        _parse_str,
+        "./data",
+        "Folder for the SQLite database, models and caches.",
+        "path",
+    ),
+    Setting(
+        "database_url",
+        _parse_str,
+        "",
+        "SQLAlchemy URL of the store. Empty: SQLite at $DATELINE_DATA_DIR/dateline.db. "
+        "postgresql://… and postgresql+psycopg://… both use psycopg 3.",
+        "url",
+        secret=True,
+    ),
+    Setting(
+        "max_input_bytes",
+        _parse_size,
+        20 * 1024**2,
+        "Largest input accepted, in bytes (also the decompressed size of .gz input and the "
+        "body of a fetched URL). Accepts units: 20MB.",
+        "size",
+    ),
+    Setting(
+        "auto_migrate",
+        _parse_bool,
+        False,
+        "Upgrade the database schema automatically at start-up instead of refusing a stale one.",
+        "bool",
+    ),
+    Setting(
+        "fetch_timeout",
+        _parse_positive_float,
+        20.0,
+        "Seconds to wait for a URL (connect, read and write each).",
+        "float",
+    ),
+    Setting(
+        "fetch_max_redirects",
+        _parse_non_negative_int,
+        5,
+        "Redirects followed before a fetch fails.",
+        "int",
+    ),
+    Setting(
+        "user_agent",
+        _parse_str,
+        "Dateline/0.1 (+https://github.com/dateline-news/dateline; self-hosted news reader)",
+        "User-Agent header sent when fetching URLs.",
+        "str",
+    ),
+    Setting("log_level", _parse_log_level, "WARNING", "Logging level for the CLI.", "str"),
+)
+
+_BY_NAME = {s.name: s for s in REGISTRY}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; ``origin`` says where each value came from (env, file or default)."""
+
+    values: Mapping[str, Any]
+    origin: Mapping[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]).expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL the store uses: the configured one, or SQLite in the data folder."""
+        url = self.values["database_url"]
+        if url:
+            return normalise_database_url(url)
+        return f"sqlite:///{(self.data_path / 'dateline.db').resolve()}"
+
+    def dump(self) -> list[tuple[str, str, str]]:
+        """(env var, shown value, origin) rows with secrets masked, for `config --dump`."""
+        rows = []
+        for setting in REGISTRY:
+            value = self.values[setting.name]
+            shown = _mask(setting, value)
+            rows.append((setting.env_var, shown, self.origin.get(setting.name, "default")))
+        return rows
+
+
+def normalise_database_url(url: str) -> str:
+    """A plain ``postgresql://`` URL means psycopg 3, not SQLAlchemy's psycopg2 default."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _mask(setting: Setting, value: Any) -> str:
+    if not setting.secret or value in ("", None):
+        return str(value)
+    text = str(value)
+    if setting.name == "database_url" and "@" in text and "://" in text:
+        # Keep the shape (driver, host, database) useful; hide only the credentials.
+        scheme, rest = text.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+    return "***"
+
+
+def _config_file(environ: Mapping[str, str]) -> Path | None:
+    explicit = environ.get(CONFIG_ENV)
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}: config file {path} does not exist")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Resolve every setting; raise ConfigError naming the first bad key."""
+    environ = os.environ if environ is None else environ
+    file_values: dict[str, Any] = {}
+    path = _config_file(environ)
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        unknown = sorted(set(file_values) - set(_BY_NAME))
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for setting in REGISTRY:
+        if overrides and setting.name in overrides:
+            raw, where, key = overrides[setting.name], "override", setting.name
+        elif setting.env_var in environ:
+            raw, where, key = environ[setting.env_var], "env", setting.env_var
+        elif setting.name in file_values:
+            raw, where, key = file_values[setting.name], f"file {path}", f"{path}: {setting.name}"
+        else:
+            values[setting.name], origin[setting.name] = setting.default, "default"
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{key}: invalid {setting.type_name}: {exc}") from exc
+        origin[setting.name] = where
+    return Settings(values=values, origin=origin)

@@ -1,0 +1,1 @@
+"""Store: SQLAlchemy models, engines and migrations for SQLite and PostgreSQL."""

@@ -1,0 +1,121 @@
+"""The persistent domain: Source, Page, Article (see DESIGN.md).
+
+A **Page** is one document as we received it, never edited: re-ingesting the same content
+is a no-op, a changed one becomes a new version row. An **Article** is the piece of
+journalism pages carry; pages with the same body text share one article (near-copies are
+matched later by the enrich stage). What a page *claims* (date, category, counts, link
+lists) lives on the page, never on the article.
+
+Datetimes are stored naive in UTC. A claimed date keeps its original text form
+(``claimed_date``: ISO 8601, with an offset only when the page gave one) next to a UTC sort
+key (``claimed_date_utc``: naive claims are read as UTC for sorting only).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Ids are 64-bit on PostgreSQL; SQLite needs plain INTEGER for its rowid alias.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    """A site or feed pages come from; ``key`` is its host, or its name when it has no URL."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    home_url: Mapped[str | None] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(32), default="unknown")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    pages: Mapped[list[Page]] = relationship(back_populates="source")
+
+
+class Article(Base):
+    """Clean text plus the facts we derived, shared by every page that carries it."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    body_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    dateline: Mapped[str | None] = mapped_column(String(255))
+    agency: Mapped[str | None] = mapped_column(String(64))
+    byline: Mapped[str | None] = mapped_column(String(512))
+    # Best-evidence publication date; for now the earliest claim of its pages.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # Set when the only page carrying this text published a new version of it.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+
+    pages: Mapped[list[Page]] = relationship(back_populates="article")
+
+
+class Page(Base):
+    """One received document version: where it came from and what it claimed."""
+
+    __tablename__ = "pages"
+    __table_args__ = (
+        UniqueConstraint("identity_hash", "version", name="uq_pages_identity_version"),
+        Index("ix_pages_article_id", "article_id"),
+        Index("ix_pages_source_id", "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    # "url:<canonical url>" or "sha256:<content hash>" — how we recognise the page again;
+    # indexed through its hash, since URLs can outgrow a b-tree index entry.
+    identity_key: Mapped[str] = mapped_column(Text)
+    identity_hash: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    input_kind: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(String(255))
+    claimed_date: Mapped[str | None] = mapped_column(String(64))
+    claimed_date_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_date_has_tz: Mapped[bool | None] = mapped_column(Boolean)
+    claimed_category: Mapped[str | None] = mapped_column(String(255))
+    claimed_views: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_reactions: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_reaction_label: Mapped[str | None] = mapped_column(String(64))
+    claimed_links: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+    source: Mapped[Source] = relationship(back_populates="pages")
+    article: Mapped[Article] = relationship(back_populates="pages")

@@ -1,0 +1,244 @@
+"""Writing one extracted item: source → article → page, inside the caller's transaction.
+
+Identity rules (documented in the README):
+
+* a page is known by its canonical URL when it has one (``url:…``), else by the hash of its
+  normalised title and body (``sha256:…``);
+* re-ingesting a page whose *fingerprint* (title, body and the claims that describe the
+  article: date, category, site, byline) is unchanged is a no-op;
+* a changed page becomes a new version row; nothing is overwritten. Volatile counters
+  (views, reactions) and link lists alone do not make a new version: the first version's
+  claims are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dateline.extract.dates import to_utc_naive
+from dateline.extract.model import ExtractedArticle
+from dateline.ingest.raw import RawDocument
+from dateline.store.models import Article, Page, Source
+
+# Query parameters that only track a click; two URLs differing in them are one page.
+TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src", "cmpid")
+
+StageHook = Callable[[str], None]
+
+
+class SaveStatus(StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    KNOWN = "known"
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    status: SaveStatus
+    page_id: int
+    article_id: int
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalise_url(url: str | None) -> str | None:
+    """Canonical form for identity: http(s) only, lower-case host, no fragment or trackers."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    query = "&".join(
+        kv for kv in parts.query.split("&") if kv and not kv.lower().startswith(TRACKING_PARAMS)
+    )
+    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(
+        SplitResult(parts.scheme.lower(), netloc, parts.path or "/", query, fragment="")
+    )
+
+
+def identity_key(article: ExtractedArticle) -> str:
+    url = normalise_url(article.canonical_url) or normalise_url(article.url)
+    return f"url:{url}" if url else f"sha256:{article.content_hash}"
+
+
+def fingerprint(article: ExtractedArticle) -> str:
+    claimed = article.claimed_date.isoformat() if article.claimed_date else ""
+    parts = (
+        article.content_hash,
+        claimed,
+        article.claimed_category or "",
+        article.site_name or "",
+        article.byline or "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def save_article(
+    session: Session,
+    article: ExtractedArticle,
+    raw: RawDocument,
+    *,
+    now: datetime | None = None,
+    on_stage: StageHook | None = None,
+) -> SaveResult:
+    """Store one extracted item; the caller's transaction makes it all-or-nothing.
+
+    ``on_stage`` is called after each write stage ("source", "article", "page") — a hook
+    for progress tracing, and for tests that prove a failure mid-item leaves no rows.
+    """
+    now = now or utcnow()
+    key = identity_key(article)
+    key_hash = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    latest = session.scalars(
+        select(Page).where(Page.identity_hash == key_hash).order_by(Page.version.desc()).limit(1)
+    ).first()
+    print_ = fingerprint(article)
+    if latest is not None and latest.fingerprint == print_:
+        return SaveResult(SaveStatus.KNOWN, latest.id, latest.article_id)
+
+    source = _source_for(session, article, now)
+    _stage(on_stage, "source")
+    stored = _article_for(session, article, now)
+    _stage(on_stage, "article")
+    page = _new_page(article, raw, key, key_hash, print_, source, stored, latest, now)
+    session.add(page)
+    session.flush()
+    if latest is not None and latest.article_id != stored.id:
+        _supersede_if_orphaned(session, latest.article_id, stored.id, key_hash)
+    _stage(on_stage, "page")
+    status = SaveStatus.UPDATED if latest is not None else SaveStatus.NEW
+    return SaveResult(status, page.id, stored.id)
+
+
+def _stage(hook: StageHook | None, name: str) -> None:
+    if hook is not None:
+        hook(name)
+
+
+def _source_key(article: ExtractedArticle) -> tuple[str, str, str | None]:
+    """(key, display name, home URL): the host when we have a URL, else the site's name."""
+    url = normalise_url(article.canonical_url) or normalise_url(article.url)
+    host = urlsplit(url).hostname if url else None
+    if host:
+        host = host.removeprefix("www.")
+        return host, article.site_name or host, f"https://{host}/"
+    if article.site_name:
+        return "name:" + " ".join(article.site_name.split()).casefold(), article.site_name, None
+    return "unknown", "Unknown source", None
+
+
+def _source_for(session: Session, article: ExtractedArticle, now: datetime) -> Source:
+    key, name, home = _source_key(article)
+    source = session.scalars(select(Source).where(Source.key == key)).first()
+    if source is None:
+        source = Source(key=key, name=name[:255], home_url=home, kind="unknown", created_at=now)
+        session.add(source)
+        session.flush()
+    return source
+
+
+def _article_for(session: Session, article: ExtractedArticle, now: datetime) -> Article:
+    """The article carrying exactly this body, created on first sight."""
+    body_hash = article.body_hash
+    stored = session.scalars(select(Article).where(Article.body_hash == body_hash)).first()
+    claimed = to_utc_naive(article.claimed_date.value) if article.claimed_date else None
+    if stored is None:
+        stored = Article(
+            title=article.title,
+            body=article.body,
+            body_hash=body_hash,
+            language=article.language,
+            dateline=article.dateline,
+            agency=article.agency,
+            byline=article.byline,
+            published_at=claimed,
+            word_count=len(article.body.split()),
+            first_seen_at=now,
+        )
+        session.add(stored)
+        session.flush()
+    elif claimed is not None and (stored.published_at is None or claimed < stored.published_at):
+        # Best evidence so far: the earliest date any carrying page claimed.
+        stored.published_at = claimed
+    return stored
+
+
+def _new_page(
+    article: ExtractedArticle,
+    raw: RawDocument,
+    key: str,
+    key_hash: str,
+    print_: str,
+    source: Source,
+    stored: Article,
+    latest: Page | None,
+    now: datetime,
+) -> Page:
+    claimed = article.claimed_date
+    fetched = raw.fetched_at.astimezone(UTC).replace(tzinfo=None) if raw.fetched_at else None
+    return Page(
+        identity_key=key,
+        identity_hash=key_hash,
+        version=(latest.version + 1) if latest else 1,
+        fingerprint=print_,
+        source_id=source.id,
+        article_id=stored.id,
+        input_kind=str(raw.kind),
+        origin=raw.origin,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        external_id=article.external_id,
+        raw_sha256=raw.sha256,
+        title=article.title,
+        site_name=article.site_name,
+        claimed_date=claimed.isoformat() if claimed else None,
+        claimed_date_utc=to_utc_naive(claimed.value) if claimed else None,
+        claimed_date_has_tz=claimed.has_timezone if claimed else None,
+        claimed_category=article.claimed_category,
+        claimed_views=article.claimed_views,
+        claimed_reactions=article.claimed_reactions,
+        claimed_reaction_label=article.claimed_reaction_label,
+        claimed_links=dict(article.claimed_links),
+        extra=_jsonable(article.extra),
+        fetched_at=fetched,
+        first_seen_at=now,
+    )
+
+
+def _supersede_if_orphaned(session: Session, old_id: int, new_id: int, key_hash: str) -> None:
+    """Mark the old text superseded when no other page still carries it."""
+    others = session.scalar(
+        select(func.count())
+        .select_from(Page)
+        .where(Page.article_id == old_id, Page.identity_hash != key_hash)
+    )
+    if not others:
+        old = session.get(Article, old_id)
+        if old is not None and old.superseded_by_id is None:
+            old.superseded_by_id = new_id
+
+
+def _jsonable(value: Any) -> Any:
+    """Extra reader fields, made safe for a JSON column (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,138 @@
+"""Shared fixtures: the seed pages, throwaway stores on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEEDS_DIR = SHARED / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def shared_path(relative: str) -> Path:
+    """A path under ../shared; skip the test with a reason when it is absent, fail under CI.
+
+    The shared folder holds third-party text we must not copy into the repo (the AP seeds,
+    benchmark pages): CI always has it beside the clone.
+    """
+    path = SHARED / relative
+    if not path.exists():
+        message = (
+            f"{path} not found: tests that read ../shared need the shared folder beside the repo"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The two seed pages, read in place from ../shared/seeds (never copied)."""
+    return shared_path("seeds")
+
+
+@pytest.fixture(scope="session")
+def seed_000(seeds_dir: Path) -> Path:
+    return seeds_dir / "000_6590402504eff1c4.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_004(seeds_dir: Path) -> Path:
+    return seeds_dir / "004_92e710bd06e61c6d.txt"
+
+
+# --- stores on both engines -------------------------------------------------------------
+
+ENGINES = [
+    e.strip()
+    for e in os.environ.get("DATELINE_TEST_ENGINES", "sqlite,postgresql").split(",")
+    if e.strip()
+]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One PostgreSQL server for the session; each test gets its own database in it."""
+    from pgcluster import start_cluster
+
+    try:
+        cluster = start_cluster()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+def _fresh_pg_database(cluster) -> tuple[str, str]:
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(
+        f"host={cluster.socket_dir} user={cluster.user} dbname=postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, cluster.url(name)
+
+
+def _drop_pg_database(cluster, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        f"host={cluster.socket_dir} user={cluster.user} dbname=postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request, tmp_path):
+    """An empty database on each engine: a real SQLite file, a real PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dateline.db'}"
+        return
+    if request.param != "postgresql":
+        pytest.fail(f"unknown engine {request.param!r} in DATELINE_TEST_ENGINES")
+    cluster = request.getfixturevalue("pg_cluster")
+    name, url = _fresh_pg_database(cluster)
+    yield url
+    _drop_pg_database(cluster, name)
+
+
+@pytest.fixture
+def store(database_url):
+    """A migrated store on each engine, disposed after the test."""
+    from dateline.store.db import Store
+    from dateline.store.schema import upgrade
+
+    s = Store(database_url)
+    upgrade(s)
+    yield s
+    s.dispose()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say, per engine, how many store tests ran: CI output must show both."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            for engine in ("sqlite", "postgresql"):
+                if f"[{engine}" in nodeid or f"-{engine}]" in nodeid or f"-{engine}-" in nodeid:
+                    counts.setdefault(engine, {}).setdefault(outcome, 0)
+                    counts[engine][outcome] += 1
+    if counts:
+        terminalreporter.section("tests per database engine")
+        for engine, c in sorted(counts.items()):
+            terminalreporter.write_line(
+                f"{engine}: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items()))
+            )
