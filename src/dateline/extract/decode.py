@@ -25,6 +25,10 @@ _BOMS = (
 # Share of control characters (other than tab/newline/CR) above which text is binary junk.
 # Real text, even badly decoded, stays well under 1 %.
 MAX_CONTROL_SHARE = 0.05
+# How close to the detector's best guess windows-1252 must be to win a tie (chaos and
+# coherence are charset-normalizer's 0..1 scores).
+CP1252_TIE_CHAOS = 0.01
+CP1252_TIE_COHERENCE = 0.1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -59,11 +63,21 @@ def _decode(data: bytes, declared: str | None, what: str) -> str:
             return data.decode(_canonical(declared))
         except (LookupError, UnicodeDecodeError):
             pass  # a wrong declaration is common; fall through to detection
-    best = charset_normalizer.from_bytes(data).best()
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
     if best is None:
-        raise DecodingError(
-            f"{what}: could not detect the text encoding (not UTF-8, and no other encoding fits)"
-        )
+        raise DecodingError(f"{what}: could not detect the text encoding (not UTF-8, and no "
+                            "other encoding fits)")
+    for match in matches:
+        # On short, mostly-ASCII text the detector often cannot tell windows-1252 from
+        # Baltic or Central European code pages: about as clean, about as coherent. Then
+        # windows-1252, the most common legacy encoding of Latin-script news (and the
+        # WHATWG default), wins the tie; a real Polish or Czech text decodes differently
+        # in its own code page and keeps it.
+        if ("cp1252" in match.could_be_from_charset
+                and match.chaos <= best.chaos + CP1252_TIE_CHAOS
+                and match.coherence >= best.coherence - CP1252_TIE_COHERENCE):
+            return data.decode("cp1252")
     return str(best)
 
 

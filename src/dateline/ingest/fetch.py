@@ -1,0 +1,180 @@
+"""Fetching one URL as a :class:`RawDocument`, politely and within hard limits.
+
+Everything a hostile or broken server can do is bounded: time (per operation and in total),
+redirects (counted by us, each hop's scheme checked), and size (``Content-Length`` refused
+before the body is read, the body capped while it streams, gzip inflated in capped steps).
+Redirects are followed by hand rather than by httpx so the limits hold even with a client
+the caller built, and so a redirect to ``file:`` or ``ftp:`` is refused like a typed one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from dateline.errors import FetchError, UnsupportedInput
+from dateline.ingest.detect import SNIFF_BYTES, detect_kind
+from dateline.ingest.files import GZIP_MAGIC, gunzip_capped, too_large
+from dateline.ingest.raw import RawDocument
+from dateline.settings import Settings
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+# Response headers worth keeping: the media type, and the validators a later conditional GET
+# (If-Modified-Since / If-None-Match) needs.
+KEPT_HEADERS = ("content-type", "last-modified", "etag")
+# httpx's timeout is per operation: a server trickling a byte every few seconds never trips
+# it. The whole fetch must also end within this many fetch timeouts.
+TOTAL_TIMEOUT_FACTOR = 3
+# We inflate gzip ourselves under the size cap, so we ask for gzip only: httpx's own decoders
+# inflate each network chunk without a bound.
+ACCEPT_ENCODING = "gzip"
+ACCEPT = (
+    "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
+    "application/xml;q=0.9, text/plain;q=0.8, */*;q=0.5"
+)
+_GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
+_IDENTITY_ENCODINGS = frozenset({"", "identity"})
+
+
+def check_url(url: str) -> None:
+    """Refuse anything but an absolute http(s) URL, before any network traffic."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        shown = f"'{parts.scheme}'" if parts.scheme else "none"
+        raise UnsupportedInput(f"{url}: unsupported URL scheme {shown} (only http and https)")
+    if not parts.netloc:
+        raise UnsupportedInput(f"{url}: not a valid URL (no host)")
+
+
+def request_headers(settings: Settings) -> dict[str, str]:
+    return {
+        "User-Agent": settings.user_agent,
+        "Accept": ACCEPT,
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
+
+
+def make_client(settings: Settings) -> httpx.Client:
+    """A client to share across a batch (connection reuse); :func:`fetch_url` makes one if
+    none is given. Proxies from the environment are honoured, as users expect."""
+    return httpx.Client(
+        timeout=httpx.Timeout(settings.fetch_timeout),
+        headers=request_headers(settings),
+        follow_redirects=False,
+    )
+
+
+def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) -> RawDocument:
+    """GET ``url`` and return its (decoded, capped) body with where it finally came from.
+
+    Raises :class:`UnsupportedInput` for a non-http(s) URL, :class:`FetchError` for network
+    errors, timeouts, HTTP error statuses and too many redirects, :class:`InputTooLarge` over
+    ``max_input_bytes``, and what :func:`detect_kind` raises for bytes we cannot read.
+    """
+    check_url(url)
+    active = make_client(settings) if client is None else client
+    timeout = settings.fetch_timeout
+    try:
+        return _fetch(active, url, settings)
+    except httpx.TimeoutException as exc:
+        raise FetchError(f"GET {url}: timed out after {timeout:g}s ({_reason(exc)})") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"GET {url}: {_reason(exc)}") from exc
+    except httpx.InvalidURL as exc:
+        raise UnsupportedInput(f"{url}: not a valid URL: {exc}") from exc
+    finally:
+        if client is None:
+            active.close()
+
+
+def _fetch(client: httpx.Client, url: str, settings: Settings) -> RawDocument:
+    deadline = time.monotonic() + settings.fetch_timeout * TOTAL_TIMEOUT_FACTOR
+    request = client.build_request(
+        "GET", url, headers=request_headers(settings), timeout=settings.fetch_timeout
+    )
+    response = client.send(request, stream=True, follow_redirects=False)
+    redirects = 0
+    while response.next_request is not None:
+        response.close()
+        target = response.next_request
+        if redirects >= settings.fetch_max_redirects:
+            raise FetchError(
+                f"GET {url}: too many redirects (more than {settings.fetch_max_redirects}, "
+                "DATELINE_FETCH_MAX_REDIRECTS)"
+            )
+        if target.url.scheme not in ALLOWED_SCHEMES:
+            raise FetchError(f"GET {url}: redirected to {target.url}, not an http(s) URL")
+        redirects += 1
+        response = client.send(target, stream=True, follow_redirects=False)
+    try:
+        final = str(response.url)
+        label = f"GET {final}" if final == url else f"GET {final} (redirected from {url})"
+        if not response.is_success:
+            raise FetchError(f"{label}: HTTP {response.status_code} {response.reason_phrase}")
+        data = _read_body(response, settings.max_input_bytes, label, deadline)
+    finally:
+        response.close()  # mid-body, this drops the connection: the rest is never read
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower() or None
+    parts = urlsplit(final)
+    kind = detect_kind(
+        f"{parts.scheme}://{parts.netloc}{parts.path}", data[:SNIFF_BYTES], media_type
+    )
+    return RawDocument(
+        data=data,
+        origin=url,
+        kind=kind,
+        url=final,
+        media_type=media_type,
+        fetched_at=datetime.now(UTC),
+        headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+    )
+
+
+def _read_body(response: httpx.Response, max_bytes: int, label: str, deadline: float) -> bytes:
+    """The decoded body, refused as soon as it is known to pass ``max_bytes``."""
+    length = response.headers.get("content-length", "").strip()
+    if length.isdigit() and int(length) > max_bytes:
+        raise too_large(label, max_bytes, int(length))  # before reading a byte of the body
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    # No chunk_size: httpx would then hold bytes back until a chunk fills, hiding a trickle
+    # from the deadline. Network reads are at most 64 KiB each anyway.
+    if encoding in _GZIP_ENCODINGS:
+        raw = _within(response.iter_raw(), deadline, label)
+        data = gunzip_capped(raw, max_bytes, f"{label} (Content-Encoding: gzip)")
+    else:
+        # Unasked-for encodings (deflate, br) are decoded by httpx; the cap still applies.
+        chunks = response.iter_raw if encoding in _IDENTITY_ENCODINGS else response.iter_bytes
+        data = _capped(_within(chunks(), deadline, label), max_bytes, label)
+    if data.startswith(GZIP_MAGIC):  # a .gz file served as-is: inflate it like a local one
+        data = gunzip_capped([data], max_bytes, label)
+    return data
+
+
+def _within(chunks: Iterable[bytes], deadline: float, label: str) -> Iterator[bytes]:
+    for chunk in chunks:
+        if time.monotonic() > deadline:
+            raise FetchError(
+                f"{label}: timed out: the body was still arriving after "
+                f"{TOTAL_TIMEOUT_FACTOR} x DATELINE_FETCH_TIMEOUT"
+            )
+        yield chunk
+
+
+def _capped(chunks: Iterable[bytes], max_bytes: int, label: str) -> bytes:
+    out = bytearray()
+    for chunk in chunks:
+        out += chunk
+        if len(out) > max_bytes:
+            raise too_large(label, max_bytes, what="received")
+    return bytes(out)
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    """httpx messages are often empty (timeouts) or nested; always name the failure."""
+    text = str(exc).strip()
+    kind = type(exc).__name__
+    return f"{kind}: {text}" if text else kind
