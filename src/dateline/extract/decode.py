@@ -66,17 +66,20 @@ def _decode(data: bytes, declared: str | None, what: str) -> str:
     matches = charset_normalizer.from_bytes(data)
     best = matches.best()
     if best is None:
-        raise DecodingError(f"{what}: could not detect the text encoding (not UTF-8, and no "
-                            "other encoding fits)")
+        raise DecodingError(
+            f"{what}: could not detect the text encoding (not UTF-8, and no other encoding fits)"
+        )
     for match in matches:
         # On short, mostly-ASCII text the detector often cannot tell windows-1252 from
         # Baltic or Central European code pages: about as clean, about as coherent. Then
         # windows-1252, the most common legacy encoding of Latin-script news (and the
         # WHATWG default), wins the tie; a real Polish or Czech text decodes differently
         # in its own code page and keeps it.
-        if ("cp1252" in match.could_be_from_charset
-                and match.chaos <= best.chaos + CP1252_TIE_CHAOS
-                and match.coherence >= best.coherence - CP1252_TIE_COHERENCE):
+        if (
+            "cp1252" in match.could_be_from_charset
+            and match.chaos <= best.chaos + CP1252_TIE_CHAOS
+            and match.coherence >= best.coherence - CP1252_TIE_COHERENCE
+        ):
             return data.decode("cp1252")
     return str(best)
 
