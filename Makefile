@@ -26,6 +26,7 @@ system-packages:
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy src/dateline
 
 test: venv system-packages lint
 	$(BIN)/pytest

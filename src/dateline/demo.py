@@ -50,12 +50,11 @@ def summarise(store: Store, latest: int = 8) -> DemoSummary:
         first, last = session.execute(
             select(func.min(Article.published_at), func.max(Article.published_at))
         ).one()
-        dates = session.scalars(
-            select(Article.published_at).where(Article.published_at.is_not(None))
-        ).all()
+        dates = session.scalars(select(Article.published_at)).all()
         by_year: dict[int, int] = {}
         for value in dates:
-            by_year[value.year] = by_year.get(value.year, 0) + 1
+            if value is not None:
+                by_year[value.year] = by_year.get(value.year, 0) + 1
         rows = session.execute(
             select(Article.published_at, Article.title, Source.name)
             .join(Page, Page.article_id == Article.id)

@@ -43,9 +43,9 @@ def declared_charset(doc: RawDocument) -> str | None:
         if match:
             return match.group(1)
     for meta in _META.findall(doc.data[:META_SNIFF_BYTES]):
-        match = _CHARSET.search(meta)
-        if match:
-            return match.group(1).decode("ascii")
+        meta_match = _CHARSET.search(meta)
+        if meta_match:
+            return meta_match.group(1).decode("ascii")
     return None
 
 
