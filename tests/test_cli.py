@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from dateline.extract.model import RECORD_FIELDS
 from dateline.store.db import Store
 
 DATELINE = shutil.which("dateline", path=str(Path(sys.executable).parent)) or "dateline"
@@ -68,18 +69,7 @@ def test_extract_prints_one_json_object_per_item(seed_000, seed_004, tmp_path):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["path"] for r in records] == [str(seed_000), str(seed_004), str(broken)]
     first = records[0]
-    assert set(first) >= {
-        "path",
-        "title",
-        "body",
-        "published",
-        "site_name",
-        "category",
-        "dateline",
-        "agency",
-        "language",
-        "error",
-    }
+    assert set(first) == {"path", *RECORD_FIELDS, "error"}
     assert first["site_name"] == "Aspire Money Growth" and first["category"] == "Markets"
     assert first["published"] == "2025-04-26T04:00:14"
     assert (first["dateline"], first["agency"], first["language"]) == ("MOSCOW", "AP", "en")

@@ -168,3 +168,47 @@ def test_concurrent_ingesters_do_not_duplicate(store, settings, seed_000, seed_0
         item.status == FAILED or item.status == "known"
         for item in ingest_many(targets, store, settings).items
     )
+
+
+@pytest.fixture
+def file_server(seeds_dir):
+    """A real HTTP server on 127.0.0.1 serving the seeds (in place) and test pages."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from conftest import DATA
+
+    class Handler(SimpleHTTPRequestHandler):
+        def translate_path(self, path: str) -> str:
+            name = path.split("?")[0].lstrip("/")
+            if name.startswith("seeds/"):
+                return str(seeds_dir / name.removeprefix("seeds/"))
+            return str(DATA / name)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_urls_are_fetched_detected_and_stored(store, settings, file_server):
+    urls = [f"{file_server}/seeds/000_6590402504eff1c4.txt",
+            f"{file_server}/html/news_page.html",
+            f"{file_server}/feeds/rss_content_encoded.xml",
+            f"{file_server}/html/missing.html"]
+    report = ingest_many(urls, store, settings)
+    assert [f.where for f in report.failures] == [urls[3]]
+    assert "404" in report.failures[0].error
+    with store.read() as s:
+        kinds = {p.input_kind for p in s.scalars(select(Page))}
+        assert kinds == {"text", "html", "feed"}
+        seed = s.scalars(select(Page).where(Page.input_kind == "text")).one()
+        assert seed.origin == urls[0] and seed.site_name == "Aspire Money Growth"
+        assert seed.fetched_at is not None
+    again = ingest_many(urls[:3], store, settings)
+    assert again.ok and set(again.counts) == {"known"}

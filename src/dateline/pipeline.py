@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dateline.errors import InputError
 from dateline.extract import extract_document
-from dateline.extract.model import ExtractedArticle, ItemFailure
+from dateline.extract.model import RECORD_FIELDS, ExtractedArticle, ItemFailure
 from dateline.ingest.raw import RawDocument
 from dateline.ingest.sources import expand_inputs, load
 from dateline.settings import Settings
@@ -149,21 +149,11 @@ def extract_records(target: str, settings: Settings) -> Iterator[dict[str, Any]]
 
 
 def error_record(where: str, error: InputError) -> dict[str, Any]:
-    empty = dict.fromkeys(
-        (
-            "title",
-            "body",
-            "published",
-            "site_name",
-            "category",
-            "dateline",
-            "agency",
-            "byline",
-            "language",
-            "url",
-        )
-    )
-    return {"path": where, **empty, "error": f"{error.code}: {error.message}"}
+    return {
+        "path": where,
+        **dict.fromkeys(RECORD_FIELDS),
+        "error": f"{error.code}: {error.message}",
+    }
 
 
 __all__ = [

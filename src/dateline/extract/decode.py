@@ -10,10 +10,15 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import charset_normalizer
 
-from dateline.errors import DecodingError, EmptyInput, UnsupportedInput
+from dateline.errors import DecodingError, EmptyInput, InputError, UnsupportedInput
+from dateline.extract.model import ItemFailure
+
+T = TypeVar("T")
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -40,6 +45,21 @@ def decode_bytes(data: bytes, declared: str | None = None, *, what: str = "input
     if _looks_binary(text):
         raise UnsupportedInput(f"{what} looks like binary data, not text")
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def read_items_by_line(
+    data: bytes, origin: str, parse: Callable[[str, int], T]
+) -> Iterator[T | ItemFailure]:
+    """Line-per-item formats (JSONL, MIND): one item per non-blank line, a bad line is an
+    ItemFailure at ``origin:line`` and reading goes on."""
+    text = decode_bytes(data, what=origin)
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield parse(line, lineno)
+        except InputError as exc:
+            yield ItemFailure(where=f"{origin}:{lineno}", error=exc)
 
 
 def _decode(data: bytes, declared: str | None, what: str) -> str:

@@ -13,6 +13,20 @@ from typing import Any
 
 from dateline.errors import InputError
 
+# The fields of a `dateline extract` record, besides `path` and `error` (README documents them).
+RECORD_FIELDS = (
+    "title",
+    "body",
+    "published",
+    "site_name",
+    "category",
+    "dateline",
+    "agency",
+    "byline",
+    "language",
+    "url",
+)
+
 
 @dataclass(frozen=True)
 class ClaimedDate:

@@ -42,9 +42,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from dateline.errors import InputError, MalformedInput, NoArticle
+from dateline.errors import MalformedInput, NoArticle
 from dateline.extract.dates import parse_claimed_date
-from dateline.extract.decode import decode_bytes
+from dateline.extract.decode import read_items_by_line
 from dateline.extract.html_fragment import text_to_paragraphs
 from dateline.extract.model import ClaimedDate, ExtractedArticle, ItemFailure
 from dateline.ingest.raw import RawDocument
@@ -66,14 +66,7 @@ _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 def read(doc: RawDocument) -> Iterator[ExtractedArticle | ItemFailure]:
     """One article per non-blank line; a bad line is an ItemFailure at ``origin:line``."""
-    text = decode_bytes(doc.data, what=doc.origin)
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield parse_line(line, lineno)
-        except InputError as exc:
-            yield ItemFailure(where=f"{doc.origin}:{lineno}", error=exc)
+    return read_items_by_line(doc.data, doc.origin, parse_line)
 
 
 def parse_line(line: str, lineno: int) -> ExtractedArticle:

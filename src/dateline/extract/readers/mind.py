@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dateline.errors import MalformedInput, NoArticle
-from dateline.extract.decode import decode_bytes
+from dateline.extract.decode import read_items_by_line
 from dateline.extract.model import ExtractedArticle, ItemFailure
 from dateline.ingest.raw import RawDocument
 
@@ -40,15 +40,7 @@ _NEWS_ID = re.compile(r"^N\d+$")
 
 def read(doc: RawDocument) -> Iterator[ExtractedArticle | ItemFailure]:
     """One article per row; a malformed row or one without abstract is an ItemFailure."""
-    text = decode_bytes(doc.data, what=doc.origin)
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{doc.origin}:{lineno}"
-        try:
-            yield _row_article(line, lineno)
-        except (MalformedInput, NoArticle) as exc:
-            yield ItemFailure(where=where, error=exc)
+    return read_items_by_line(doc.data, doc.origin, _row_article)
 
 
 def looks_like_mind(head: str) -> bool:
