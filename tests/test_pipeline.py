@@ -197,10 +197,12 @@ def file_server(seeds_dir):
 
 
 def test_urls_are_fetched_detected_and_stored(store, settings, file_server):
-    urls = [f"{file_server}/seeds/000_6590402504eff1c4.txt",
-            f"{file_server}/html/news_page.html",
-            f"{file_server}/feeds/rss_content_encoded.xml",
-            f"{file_server}/html/missing.html"]
+    urls = [
+        f"{file_server}/seeds/000_6590402504eff1c4.txt",
+        f"{file_server}/html/news_page.html",
+        f"{file_server}/feeds/rss_content_encoded.xml",
+        f"{file_server}/html/missing.html",
+    ]
     report = ingest_many(urls, store, settings)
     assert [f.where for f in report.failures] == [urls[3]]
     assert "404" in report.failures[0].error

@@ -25,7 +25,6 @@ from dateline.ingest.raw import RawDocument
 META_SNIFF_BYTES = 4096
 _CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _META = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # The same settings trafilatura parses with: comments and processing instructions would
 # only become noise in the extracted text.
@@ -36,12 +35,8 @@ _PARSER = HTMLParser(
 
 def declared_charset(doc: RawDocument) -> str | None:
     """The charset the transport declares, else the one the page's ``<meta>`` declares."""
-    content_types = [doc.media_type or ""]
-    content_types += [value for key, value in doc.headers.items() if key.lower() == "content-type"]
-    for content_type in content_types:
-        match = _HEADER_CHARSET.search(content_type)
-        if match:
-            return match.group(1)
+    if doc.transport_charset:
+        return doc.transport_charset
     for meta in _META.findall(doc.data[:META_SNIFF_BYTES]):
         meta_match = _CHARSET.search(meta)
         if meta_match:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 
 class InputKind(StrEnum):
@@ -33,6 +36,20 @@ class RawDocument:
     media_type: str | None = None
     fetched_at: datetime | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def transport_charset(self) -> str | None:
+        """The charset the transport declared (media type or a Content-Type header), if any.
+
+        Readers weigh it against what the document itself declares; short single-byte texts
+        are ambiguous to detection, so a declaration, when the fetcher kept one, decides.
+        """
+        content_types = [v for k, v in self.headers.items() if k.casefold() == "content-type"]
+        for value in (self.media_type, *content_types):
+            match = _CHARSET.search(value or "")
+            if match:
+                return match.group(1)
+        return None
 
     @property
     def sha256(self) -> str:

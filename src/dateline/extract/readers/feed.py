@@ -62,7 +62,6 @@ MAX_STRAY_BYTE_SHARE = 0.01
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _XML_DECLARATION_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _ATOM_NAMESPACES = (b"http://www.w3.org/2005/Atom", b"http://purl.org/atom/ns#")
 _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE\b[^\[>]*(?:\[.*?\]\s*)?>", re.S)
 _FEED_ROOT = re.compile(rb"<(rss|(?:[\w-]+:)?feed|rdf:RDF)[\s>/]")
@@ -142,9 +141,7 @@ def _declared_charset(doc: RawDocument) -> str | None:
     match = _XML_DECLARATION.match(doc.data[:1024])
     if match:
         return match.group(1).decode("ascii")
-    content_type = doc.headers.get("content-type") or doc.media_type or ""
-    charset = _CHARSET.search(content_type)
-    return charset.group(1) if charset else None
+    return doc.transport_charset
 
 
 def _repair_stray_bytes(data: bytes) -> bytes:

@@ -84,7 +84,6 @@ SNIFF_DATE_LINES = 8
 
 # --- patterns ----------------------------------------------------------------------------
 
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?(?P<name>[\w.:-]+)", re.IGNORECASE)
 _SEPARATOR = re.compile(r"\s*[>»›/→＞]\s*")
 _KNOWN_PREFIX = re.compile(
     r"^(?:current(?:\s+(?:location|position|page))?|location|position|you\s+are\s+here|"
@@ -186,7 +185,7 @@ class _Reaction:
 
 def read(doc: RawDocument) -> Iterator[ExtractedArticle]:
     """Read one text dump into one article (claims included); raise when it has no body."""
-    text = decode_bytes(doc.data, _declared_charset(doc), what=doc.origin)
+    text = decode_bytes(doc.data, doc.transport_charset, what=doc.origin)
     lines = _nonempty_lines(text)
     header, meta, body_start = _split_header(lines, where=doc.origin)
     sections_start = _find_link_sections(lines, body_start)
@@ -230,20 +229,6 @@ def looks_like_text_dump(text: str) -> bool:
     has_date = any(_DATE_LABEL.match(line) for line in lines[:SNIFF_DATE_LINES])
     has_tail = any(_is_reaction_line(line) or _known_heading(line) for line in lines)
     return has_date and has_tail
-
-
-def _declared_charset(doc: RawDocument) -> str | None:
-    """The charset named by the media type or a Content-Type header, if any.
-
-    Short single-byte texts are ambiguous to detection (windows-1252 and windows-1250 tie
-    on "Naïve"), so a declaration, when the fetcher kept one, decides.
-    """
-    content_types = [v for k, v in doc.headers.items() if k.casefold() == "content-type"]
-    for value in (doc.media_type, *content_types):
-        match = _CHARSET.search(value or "")
-        if match:
-            return match.group(1)
-    return None
 
 
 def _nonempty_lines(text: str) -> list[str]:
