@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from dateline.extract.model import RECORD_FIELDS
 from dateline.store.db import Store
+from dateline.store.schema import upgrade
 
 DATELINE = shutil.which("dateline", path=str(Path(sys.executable).parent)) or "dateline"
 
@@ -98,23 +98,16 @@ def test_config_dump_masks_secrets_and_bad_values_name_the_key(tmp_path):
 
 
 def test_stale_schema_is_refused_until_upgraded(env, seed_000, database_url):
-    assert run("db", "upgrade", env=env).returncode == 0
     store = Store(database_url)
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0000_old'"))
+    upgrade(store, "0001")  # a database left behind by an older Dateline
     store.dispose()
     refused = run("ingest", str(seed_000), env=env)
     assert refused.returncode == 1 and "dateline db upgrade" in refused.stderr
     assert run("db", "status", env=env).returncode == 1
-    # An explicit decision migrates. ("0000_old" is unknown to Alembic, so stamp it back.)
-    store = Store(database_url)
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-    store.dispose()
+    migrated = run("ingest", str(seed_000), env={**env, "DATELINE_AUTO_MIGRATE": "true"})
+    assert migrated.returncode == 0, migrated.stderr
     assert run("db", "status", env=env).returncode == 0
-    assert (
-        run("ingest", str(seed_000), env={**env, "DATELINE_AUTO_MIGRATE": "true"}).returncode == 0
-    )
+    assert run("db", "upgrade", env=env).returncode == 0
 
 
 def test_demo_loads_the_bundled_corpus(env):

@@ -13,13 +13,14 @@ key (``claimed_date_utc``: naive claims are read as UTC for sorting only).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -119,3 +120,91 @@ class Page(Base):
 
     source: Mapped[Source] = relationship(back_populates="pages")
     article: Mapped[Article] = relationship(back_populates="pages")
+
+
+class Reader(Base):
+    """An anonymous reader, known only by the random id in a first-party cookie."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # True for the demo's simulated readership, so it can be labelled and removed.
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Event(Base):
+    """A raw reader event: ``view``, ``reaction`` (+1/-1 in ``value``) or ``impression``.
+
+    Impressions carry the list (``related``, ``ranking``, ``recommendation``), the position
+    and whether it was clicked, so the logs export to MIND ``behaviors.tsv``. Raw events
+    older than the retention are folded into ``article_daily`` and deleted.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        # A view counts once per viewer per article per clock hour: the database enforces it
+        # (NULL buckets, on other kinds, never collide), so several web workers agree.
+        UniqueConstraint("kind", "article_id", "viewer_key", "bucket", name="uq_events_view_once"),
+        Index("ix_events_article_kind_time", "article_id", "kind", "created_at"),
+        Index("ix_events_reader_time", "reader_id", "created_at"),
+        Index("ix_events_time", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    reader_id: Mapped[str | None] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    # "r:<reader id>", or for a client without the cookie "c:<keyed hash of IP and
+    # User-Agent>" (never the raw values).
+    viewer_key: Mapped[str] = mapped_column(String(80))
+    # Hours since the epoch for views (the dedupe slot); NULL for other kinds.
+    bucket: Mapped[int | None] = mapped_column(Integer)
+    list_name: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[int | None] = mapped_column(Integer)
+    clicked: Mapped[bool | None] = mapped_column(Boolean)
+    value: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Reaction(Base):
+    """The current reaction state: one row per reader who reacted to an article."""
+
+    __tablename__ = "reactions"
+
+    reader_id: Mapped[str] = mapped_column(
+        ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ArticleStats(Base):
+    """Running totals per article (views ever counted, current reactions), kept with events."""
+
+    __tablename__ = "article_stats"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    reactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ArticleDaily(Base):
+    """Per-day counts: raw events folded here at retention, and what time-decayed lists read."""
+
+    __tablename__ = "article_daily"
+    __table_args__ = (Index("ix_article_daily_day", "day"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    reactions: Mapped[int] = mapped_column(BigInteger, default=0)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
