@@ -162,6 +162,55 @@ REGISTRY: tuple[Setting, ...] = (
         "str",
     ),
     Setting("log_level", _parse_log_level, "WARNING", "Logging level for the CLI.", "str"),
+    Setting(
+        "site_name", _parse_str, "Dateline", "Name of the site shown in pages and feeds.", "str"
+    ),
+    Setting(
+        "base_url",
+        _parse_str,
+        "http://127.0.0.1:8000",
+        "Public address of the site, for canonical links, feeds and the sitemap.",
+        "url",
+    ),
+    Setting(
+        "secret_key",
+        _parse_str,
+        "",
+        "Key for CSRF tokens and hashing cookieless clients. Empty: generated once into "
+        "$DATELINE_DATA_DIR/secret.key.",
+        "str",
+        secret=True,
+    ),
+    Setting(
+        "site_clock",
+        _parse_str,
+        "",
+        "Pin the site's clock for time-decayed lists to this ISO date-time (the demo pins "
+        "it to its newest article). Empty: the real time.",
+        "datetime",
+    ),
+    Setting(
+        "event_retention_days",
+        _parse_non_negative_int,
+        90,
+        "Raw reader events older than this are deleted; their counts live on in daily aggregates.",
+        "int",
+    ),
+    Setting(
+        "event_flush_seconds",
+        _parse_positive_float,
+        1.0,
+        "Views and impressions are written in batches at most this many seconds apart "
+        "(the most a crash can lose).",
+        "float",
+    ),
+    Setting(
+        "page_cache_seconds",
+        _parse_positive_float,
+        5.0,
+        "Longest time a cached page may show stale counts or lists.",
+        "float",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in REGISTRY}
