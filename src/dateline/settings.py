@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,13 @@ def _parse_str(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected a string, got {raw!r}")
     return raw
+
+
+def _parse_optional_datetime(raw: Any) -> str:
+    text = str(raw).strip()
+    if text:
+        datetime.fromisoformat(text)  # raises ValueError with the reason
+    return text
 
 
 def _parse_log_level(raw: Any) -> str:
