@@ -94,3 +94,9 @@ def test_every_setting_is_documented_in_the_readme():
     assert settings_markdown() in readme, "README settings table is stale: run `make docs`"
     for setting in REGISTRY:
         assert setting.help and setting.env_var in readme
+
+
+def test_site_clock_must_be_a_date_time():
+    assert load_settings(environ={"DATELINE_SITE_CLOCK": "2020-12-28T12:00:00"}).site_clock
+    with pytest.raises(ConfigError, match="DATELINE_SITE_CLOCK"):
+        load_settings(environ={"DATELINE_SITE_CLOCK": "yesterday"})

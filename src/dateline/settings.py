@@ -191,7 +191,7 @@ REGISTRY: tuple[Setting, ...] = (
     ),
     Setting(
         "site_clock",
-        _parse_str,
+        _parse_optional_datetime,
         "",
         "Pin the site's clock for time-decayed lists to this ISO date-time (the demo pins "
         "it to its newest article). Empty: the real time.",
