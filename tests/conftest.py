@@ -136,3 +136,86 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             terminalreporter.write_line(
                 f"{engine}: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items()))
             )
+
+
+# --- a live site on both engines ---------------------------------------------------------------
+
+
+def _serve_in_thread(app):
+    """Run ``app`` under uvicorn on 127.0.0.1 (a free port) in a daemon thread."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def live_site(request, tmp_path_factory):
+    """The real app over the demo corpus plus the two seed pages, served over real HTTP.
+
+    One per engine per session (loading the demo takes seconds). Yields an object with
+    ``url`` (base URL), ``store`` and ``settings``. Tests that change state (reactions,
+    history) use their own reader cookies so they never see each other's changes.
+    """
+    from types import SimpleNamespace
+
+    from dateline.demo import load_demo
+    from dateline.pipeline import ingest_many
+    from dateline.settings import load_settings
+    from dateline.store.db import Store
+    from dateline.store.schema import upgrade
+    from dateline.web.app import create_app
+
+    data_dir = tmp_path_factory.mktemp(f"site-{request.param}")
+    if request.param == "sqlite":
+        url, dropper = f"sqlite:///{data_dir / 'dateline.db'}", None
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        name, url = _fresh_pg_database(cluster)
+        dropper = (cluster, name)
+    settings = load_settings(
+        environ={
+            "DATELINE_DATA_DIR": str(data_dir),
+            "DATELINE_DATABASE_URL": url,
+            "DATELINE_PAGE_CACHE_SECONDS": "0.2",
+            "DATELINE_EVENT_FLUSH_SECONDS": "0.1",
+            "DATELINE_SITE_CLOCK": "2020-12-29T00:00:00",
+        }
+    )
+    store = Store(url)
+    upgrade(store)
+    load_demo(store, settings)
+    seeds = SEEDS_DIR if SEEDS_DIR.exists() else None
+    if seeds is not None:
+        ingest_many([str(seeds)], store, settings)
+    app = create_app(settings, store)
+    server, thread, base = _serve_in_thread(app)
+    yield SimpleNamespace(
+        url=base,
+        store=store,
+        settings=settings,
+        engine=request.param,
+        app=app,
+        seeds=seeds is not None,
+    )
+    server.should_exit = True
+    thread.join(timeout=10)
+    store.dispose()
+    if dropper is not None:
+        _drop_pg_database(*dropper)

@@ -1,18 +1,25 @@
 """The site's notion of "now": the real time, or a pinned one (the demo's newest article).
 
 Time-decayed lists ("most read in the last days") read this clock, so a demo corpus from
-2020 has meaningful rankings today. Naive UTC, like every stored datetime.
+2020 has meaningful rankings today. A pinned clock starts at the pinned time when the
+process starts and then runs at normal speed, so views recorded while the demo runs stay
+in order after the simulated ones. Naive UTC, like every stored datetime.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 from dateline.settings import Settings
+
+_STARTED = time.monotonic()
 
 
 def site_now(settings: Settings) -> datetime:
     if settings.site_clock:
         pinned = datetime.fromisoformat(settings.site_clock)
-        return pinned.astimezone(UTC).replace(tzinfo=None) if pinned.tzinfo else pinned
+        if pinned.tzinfo:
+            pinned = pinned.astimezone(UTC).replace(tzinfo=None)
+        return pinned + timedelta(seconds=time.monotonic() - _STARTED)
     return datetime.now(UTC).replace(tzinfo=None)

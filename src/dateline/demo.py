@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from dateline.pipeline import IngestReport, ingest_many
+from dateline.readers.simulate import SimulationSummary, simulate_readership
 from dateline.settings import Settings
 from dateline.store.db import Store
 from dateline.store.models import Article, Page, Source
@@ -28,6 +29,21 @@ def demo_corpus_path() -> Path:
 def load_demo(store: Store, settings: Settings) -> IngestReport:
     """Ingest the demo corpus; running it again is a no-op."""
     return ingest_many([str(demo_corpus_path())], store, settings)
+
+
+def simulate_demo_readers(
+    store: Store, settings: Settings
+) -> tuple[datetime | None, SimulationSummary]:
+    """Pin the clock to the newest article and simulate the demo's readership up to it.
+
+    Returns the pinned clock (for ``DATELINE_SITE_CLOCK``, so time-decayed lists and the
+    simulated views line up) and what was simulated; (None, empty) for an empty store.
+    """
+    with store.read() as session:
+        newest = session.scalar(select(func.max(Article.published_at)))
+    if newest is None:
+        return None, SimulationSummary()
+    return newest, simulate_readership(store, settings, newest)
 
 
 @dataclass(frozen=True)

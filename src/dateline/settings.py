@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

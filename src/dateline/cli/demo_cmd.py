@@ -10,7 +10,7 @@ from rich.table import Table
 
 from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
 from dateline.cli.ingest_cmd import print_summary
-from dateline.demo import WIKINEWS_ATTRIBUTION, load_demo, summarise
+from dateline.demo import WIKINEWS_ATTRIBUTION, load_demo, simulate_demo_readers, summarise
 from dateline.store.db import Store
 
 
@@ -27,6 +27,16 @@ def demo(
         report = load_demo(store, settings)
         print_summary(report)
         show_store(store)
+        clock, readers = simulate_demo_readers(store, settings)
+    if clock is not None:
+        again = " (already present, not simulated again)" if readers.skipped else ""
+        console.print(
+            f"simulated {readers.readers} readers, {readers.views} views, "
+            f"{readers.reactions} reactions (clearly labelled simulated){again}"
+        )
+        console.print(
+            f"site clock pinned to the newest article: DATELINE_SITE_CLOCK={clock:%Y-%m-%dT%H:%M:%S}"
+        )
     console.print(f"[dim]{WIKINEWS_ATTRIBUTION}[/]")
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)

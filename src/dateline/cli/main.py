@@ -10,6 +10,7 @@ from dateline.cli.config_cmd import config
 from dateline.cli.demo_cmd import demo
 from dateline.cli.extract_cmd import extract
 from dateline.cli.ingest_cmd import ingest
+from dateline.cli.serve_cmd import serve
 
 app = typer.Typer(
     name="dateline",
@@ -22,6 +23,7 @@ app.command()(ingest)
 app.command()(extract)
 app.command()(config)
 app.command()(demo)
+app.command()(serve)
 app.add_typer(db_cmd.app, name="db")
 
 

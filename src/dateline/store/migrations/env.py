@@ -6,6 +6,8 @@ so the same migrations run on SQLite and PostgreSQL with the configured URL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
@@ -14,6 +16,26 @@ from dateline.store.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+# Full-text search objects made by raw DDL in revision 0003, unknown to the ORM model: the
+# SQLite FTS5 table (and its shadow tables) and PostgreSQL's generated column and its index.
+SEARCH_TABLE_PREFIX = "articles_fts"
+SEARCH_COLUMN = ("articles", "search_vector")
+SEARCH_INDEX = "ix_articles_search_vector"
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Keep autogenerate from proposing to drop the search objects the model does not declare."""
+    if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIX):
+        return False
+    if (
+        type_ == "column"
+        and (getattr(getattr(obj, "table", None), "name", None), name) == SEARCH_COLUMN
+    ):
+        return False
+    return not (type_ == "index" and name == SEARCH_INDEX)
+
 
 def run_migrations_offline() -> None:
     context.configure(
@@ -21,6 +43,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -44,6 +67,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables for it.
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,1 @@
+"""Rank: the Related, Ranking and Recommendation lists, behind one interface."""

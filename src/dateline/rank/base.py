@@ -1,0 +1,46 @@
+"""The interface every list ranker implements, so later rankers replace the simple ones.
+
+A ranker returns article ids with a short reason ("same category", "most read in the last
+3 days", …): the page can say why each item is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from dateline.store.queries import ArticleDetail
+
+RELATED_SIZE = 10
+RANKING_SIZE = 8
+RECOMMENDATION_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Ranked:
+    article_id: int
+    reason: str
+
+
+class Rankers(Protocol):
+    """What the site asks for; implementations may keep in-memory indexes."""
+
+    name: str
+
+    def related(self, session: Session, article: ArticleDetail, limit: int) -> list[Ranked]: ...
+
+    def ranking(
+        self, session: Session, now: datetime, limit: int, category: str | None = None
+    ) -> list[Ranked]: ...
+
+    def recommendation(
+        self,
+        session: Session,
+        reader_id: str | None,
+        now: datetime,
+        limit: int,
+        exclude: frozenset[int] = frozenset(),
+    ) -> list[Ranked]: ...

@@ -1,0 +1,211 @@
+"""Simple, honest rankers over real data, until the intelligence and recommender issues land.
+
+* Related: articles sharing significant title words (more shared words first), then the
+  same claimed category, newest first — never random, never hard-coded.
+* Ranking: most engagement (views + reactions weighted) in the last days before the site
+  clock, newest first on ties; newest articles when nobody has read anything yet.
+* Recommendation: the newest articles this reader has not seen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dateline.rank.base import Ranked
+from dateline.store.models import ArticleDaily, Event
+from dateline.store.queries import (
+    UNCATEGORISED,
+    ArticleDetail,
+    ListFilter,
+    latest,
+)
+
+# "Most read" looks this far back from the site clock.
+RANKING_WINDOW_DAYS = 3
+# A reaction is a stronger signal than a view.
+REACTION_WEIGHT = 5
+# Title words shorter than this, or in STOPWORDS, do not make two articles related.
+MIN_WORD_CHARS = 4
+# Related needs two shared title words, or one so rare it is in at most two other titles
+# (a name, usually); one everyday word ("talks") is not enough. Ranked by summed IDF.
+MIN_SHARED_WORDS = 2
+RARE_WORD_DF = 2
+# How many candidates the title-word search considers before ranking them.
+TITLE_CANDIDATES = 400
+STOPWORDS = frozenset(
+    [
+        "about",
+        "after",
+        "again",
+        "against",
+        "amid",
+        "among",
+        "says",
+        "said",
+        "will",
+        "would",
+        "could",
+        "should",
+        "their",
+        "there",
+        "these",
+        "those",
+        "this",
+        "that",
+        "with",
+        "from",
+        "into",
+        "over",
+        "under",
+        "than",
+        "then",
+        "they",
+        "them",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "year",
+        "years",
+        "week",
+        "new",
+        "news",
+        "more",
+        "most",
+        "some",
+        "such",
+        "only",
+        "other",
+        "also",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "were",
+        "was",
+        "are",
+        "for",
+        "and",
+        "the",
+        "not",
+        "but",
+        "you",
+        "your",
+        "our",
+        "out",
+        "off",
+        "its",
+        "it's",
+    ]
+)
+_POSSESSIVE = re.compile(r"['’]s$")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+def title_words(title: str) -> set[str]:
+    words = {_POSSESSIVE.sub("", w.casefold()).strip("'’-") for w in _WORD.findall(title)}
+    return {w for w in words if len(w) >= MIN_WORD_CHARS and w not in STOPWORDS}
+
+
+class SimpleRankers:
+    name = "simple"
+
+    def related(self, session: Session, article: ArticleDetail, limit: int) -> list[Ranked]:
+        words = title_words(article.title)
+        result: list[Ranked] = []
+        if words:
+            candidates, _ = latest(
+                session,
+                limit=TITLE_CANDIDATES,
+                filters=ListFilter(exclude_ids=frozenset({article.id})),
+            )
+            titles = {c.id: title_words(c.title) for c in candidates}
+            # Rare shared words ("korea") say more than common ones ("talks").
+            df: dict[str, int] = {}
+            for ws in titles.values():
+                for w in ws & words:
+                    df[w] = df.get(w, 0) + 1
+            n = len(titles) + 1
+            scored = []
+            for cand in candidates:  # newest first, so ties keep the newest first
+                shared = words & titles[cand.id]
+                score = sum(math.log(n / df[w]) for w in shared)
+                if len(shared) >= MIN_SHARED_WORDS or any(df[w] <= RARE_WORD_DF for w in shared):
+                    label = ", ".join(sorted(shared, key=lambda w: df[w])[:3])
+                    scored.append((score, Ranked(cand.id, f"shares title words: {label}")))
+            scored.sort(key=lambda pair: -pair[0])
+            result = [ranked for _, ranked in scored[:limit]]
+        if len(result) < limit and article.category != UNCATEGORISED:
+            seen = {r.article_id for r in result} | {article.id}
+            same, _ = latest(
+                session,
+                limit=limit,
+                filters=ListFilter(category=article.category, exclude_ids=frozenset(seen)),
+            )
+            result += [Ranked(s.id, f"same category: {article.category}") for s in same]
+        return result[:limit]
+
+    def ranking(
+        self, session: Session, now: datetime, limit: int, category: str | None = None
+    ) -> list[Ranked]:
+        since = (now - timedelta(days=RANKING_WINDOW_DAYS)).date()
+        score = func.sum(ArticleDaily.views + REACTION_WEIGHT * ArticleDaily.reactions)
+        query = (
+            select(ArticleDaily.article_id, score.label("score"))
+            .where(ArticleDaily.day >= since, ArticleDaily.day <= now.date())
+            .group_by(ArticleDaily.article_id)
+            .having(score > 0)
+            .order_by(score.desc(), ArticleDaily.article_id.desc())
+        )
+        if category is not None:
+            allowed, _ = latest(session, limit=5000, filters=ListFilter(category=category))
+            query = query.where(ArticleDaily.article_id.in_([a.id for a in allowed]))
+        rows = session.execute(query.limit(limit)).all()
+        result = [
+            Ranked(r.article_id, f"most read in the last {RANKING_WINDOW_DAYS} days") for r in rows
+        ]
+        if len(result) < limit:
+            seen = frozenset(r.article_id for r in result)
+            newest, _ = latest(
+                session,
+                limit=limit - len(result),
+                filters=ListFilter(
+                    category=category, exclude_ids=seen, until=now + timedelta(seconds=1)
+                ),
+            )
+            result += [Ranked(a.id, "newest") for a in newest]
+        return result
+
+    def recommendation(
+        self,
+        session: Session,
+        reader_id: str | None,
+        now: datetime,
+        limit: int,
+        exclude: frozenset[int] = frozenset(),
+    ) -> list[Ranked]:
+        seen: set[int] = set()
+        if reader_id:
+            seen = set(
+                session.scalars(
+                    select(Event.article_id)
+                    .where(Event.reader_id == reader_id, Event.kind == "view")
+                    .distinct()
+                )
+            )
+        newest, _ = latest(
+            session,
+            limit=limit,
+            filters=ListFilter(
+                exclude_ids=frozenset(seen | exclude), until=now + timedelta(seconds=1)
+            ),
+        )
+        reason = "newest you have not read" if reader_id else "newest"
+        return [Ranked(a.id, reason) for a in newest]

@@ -1,0 +1,287 @@
+"""Read-side queries the site and the API share: article detail, keyset-paginated lists.
+
+Every list that can grow pages by a keyset ``(sort date, id)`` rather than an offset, so
+page 500 costs what page 1 costs and a new article never shifts a reader's next page.
+The sort date is the best-evidence publication date, or first-seen when there is none.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from dateline.store.models import Article, ArticleStats, Page, Source
+
+UNCATEGORISED = "Uncategorised"
+# Longest slug in article URLs; the id is what resolves, the slug is for people.
+MAX_SLUG_CHARS = 80
+_SLUG_DROP = re.compile(r"[^\w\s-]")
+_SLUG_GAPS = re.compile(r"[\s_-]+")
+
+sort_date = func.coalesce(Article.published_at, Article.first_seen_at)
+
+
+def slugify(text: str) -> str:
+    """ASCII-ish URL slug; non-Latin titles keep their letters (URLs are UTF-8 anyway)."""
+    normal = unicodedata.normalize("NFKD", text)
+    ascii_first = "".join(ch for ch in normal if not unicodedata.combining(ch))
+    slug = _SLUG_GAPS.sub("-", _SLUG_DROP.sub("", ascii_first.casefold())).strip("-")
+    return slug[:MAX_SLUG_CHARS].rstrip("-") or "article"
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """One page carrying the article: provenance for "also carried by"."""
+
+    page_id: int
+    source_id: int
+    source_name: str
+    url: str | None
+    claimed_date: str | None
+    claimed_category: str | None
+    claimed_reactions: int | None
+    claimed_reaction_label: str | None
+    claimed_views: int | None
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    id: int
+    title: str
+    slug: str
+    published_at: datetime | None
+    source_id: int
+    source_name: str
+    category: str
+    category_is_claim: bool
+
+
+@dataclass(frozen=True)
+class ArticleDetail:
+    id: int
+    title: str
+    slug: str
+    body: str
+    language: str | None
+    dateline: str | None
+    agency: str | None
+    byline: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    word_count: int
+    category: str
+    category_is_claim: bool
+    source_id: int
+    source_name: str
+    source_url: str | None
+    carriers: list[Carrier] = field(default_factory=list)
+    views: int = 0
+    reactions: int = 0
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+def category_label(claimed: str | None) -> tuple[str, bool]:
+    """(label, is_claim): until the classifier lands, the source's own category is a claim."""
+    if claimed and claimed.strip():
+        return claimed.strip(), True
+    return UNCATEGORISED, False
+
+
+def _primary_pages() -> Select[tuple[int, int]]:
+    """The first page that carried each article: its source and claims speak for it."""
+    return select(Page.article_id, func.min(Page.id).label("page_id")).group_by(Page.article_id)
+
+
+def get_article(session: Session, article_id: int) -> ArticleDetail | None:
+    article = session.get(Article, article_id)
+    if article is None:
+        return None
+    pages = session.execute(
+        select(Page, Source)
+        .join(Source, Source.id == Page.source_id)
+        .where(Page.article_id == article_id)
+        .order_by(Page.first_seen_at, Page.id)
+    ).all()
+    if not pages:
+        return None
+    carriers = [
+        Carrier(
+            page_id=p.id,
+            source_id=s.id,
+            source_name=s.name,
+            url=p.canonical_url or p.url,
+            claimed_date=p.claimed_date,
+            claimed_category=p.claimed_category,
+            claimed_reactions=p.claimed_reactions,
+            claimed_reaction_label=p.claimed_reaction_label,
+            claimed_views=p.claimed_views,
+            first_seen_at=p.first_seen_at,
+        )
+        for p, s in pages
+    ]
+    first_page, first_source = pages[0]
+    category, is_claim = category_label(first_page.claimed_category)
+    stats = session.get(ArticleStats, article_id)
+    return ArticleDetail(
+        id=article.id,
+        title=article.title,
+        slug=slugify(article.title),
+        body=article.body,
+        language=article.language,
+        dateline=article.dateline,
+        agency=article.agency,
+        byline=article.byline,
+        published_at=article.published_at,
+        first_seen_at=article.first_seen_at,
+        word_count=article.word_count,
+        category=category,
+        category_is_claim=is_claim,
+        source_id=first_source.id,
+        source_name=first_source.name,
+        source_url=first_page.canonical_url or first_page.url or first_source.home_url,
+        carriers=carriers,
+        views=stats.views if stats else 0,
+        reactions=stats.reactions if stats else 0,
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: the sort date and id of the last item shown."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str | None) -> Cursor | None:
+        """None for a missing or tampered token (a bad cursor shows the first page)."""
+        if not token or len(token) > 100:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            at, ident = raw.split("|")
+            return cls(datetime.fromisoformat(at), int(ident))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    category: str | None = None
+    source_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    exclude_ids: frozenset[int] = frozenset()
+
+
+def summaries_query(filters: ListFilter | None = None) -> Select:  # type: ignore[type-arg]
+    """Articles with their primary page's source and claimed category, newest first."""
+    filters = filters or ListFilter()
+    primary = _primary_pages().subquery()
+    query = (
+        select(
+            Article.id,
+            Article.title,
+            Article.published_at,
+            sort_date.label("sort_at"),
+            Source.id.label("source_id"),
+            Source.name.label("source_name"),
+            Page.claimed_category,
+        )
+        .join(primary, primary.c.article_id == Article.id)
+        .join(Page, Page.id == primary.c.page_id)
+        .join(Source, Source.id == Page.source_id)
+        .where(Article.superseded_by_id.is_(None))
+    )
+    if filters.category is not None:
+        if filters.category == UNCATEGORISED:
+            query = query.where(or_(Page.claimed_category.is_(None), Page.claimed_category == ""))
+        else:
+            query = query.where(Page.claimed_category == filters.category)
+    if filters.source_id is not None:
+        query = query.where(
+            Article.id.in_(select(Page.article_id).where(Page.source_id == filters.source_id))
+        )
+    if filters.since is not None:
+        query = query.where(sort_date >= filters.since)
+    if filters.until is not None:
+        query = query.where(sort_date < filters.until)
+    if filters.exclude_ids:
+        query = query.where(Article.id.not_in(filters.exclude_ids))
+    return query
+
+
+def to_summary(row: object) -> ArticleSummary:
+    category, is_claim = category_label(row.claimed_category)  # type: ignore[attr-defined]
+    return ArticleSummary(
+        id=row.id,
+        title=row.title,
+        slug=slugify(row.title),  # type: ignore[attr-defined]
+        published_at=row.published_at,
+        source_id=row.source_id,  # type: ignore[attr-defined]
+        source_name=row.source_name,
+        category=category,  # type: ignore[attr-defined]
+        category_is_claim=is_claim,
+    )
+
+
+def latest(
+    session: Session, *, limit: int, filters: ListFilter | None = None, after: Cursor | None = None
+) -> tuple[list[ArticleSummary], Cursor | None]:
+    """One page of the newest articles and the cursor of the next page (None at the end)."""
+    query = summaries_query(filters)
+    if after is not None:
+        query = query.where(
+            or_(sort_date < after.at, and_(sort_date == after.at, Article.id < after.id))
+        )
+    rows = session.execute(
+        query.order_by(sort_date.desc(), Article.id.desc()).limit(limit + 1)
+    ).all()
+    items = [to_summary(r) for r in rows[:limit]]
+    cursor = Cursor(rows[limit - 1].sort_at, rows[limit - 1].id) if len(rows) > limit else None
+    return items, cursor
+
+
+def summaries_by_id(session: Session, ids: list[int]) -> list[ArticleSummary]:
+    """Summaries for ``ids`` in the given order (missing or superseded ids are dropped)."""
+    if not ids:
+        return []
+    rows = session.execute(summaries_query().where(Article.id.in_(ids))).all()
+    by_id = {r.id: to_summary(r) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def categories(session: Session) -> list[tuple[str, int]]:
+    """Category labels with article counts, largest first (claims until the classifier)."""
+    primary = _primary_pages().subquery()
+    rows = session.execute(
+        select(Page.claimed_category, func.count())
+        .select_from(primary)
+        .join(Page, Page.id == primary.c.page_id)
+        .join(Article, Article.id == primary.c.article_id)
+        .where(Article.superseded_by_id.is_(None))
+        .group_by(Page.claimed_category)
+    ).all()
+    totals: dict[str, int] = {}
+    for claimed, count in rows:
+        label, _ = category_label(claimed)
+        totals[label] = totals.get(label, 0) + count
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def get_source(session: Session, source_id: int) -> Source | None:
+    return session.get(Source, source_id)

@@ -1,0 +1,108 @@
+"""The ASGI application: routes, static assets, errors, security headers, lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dateline import __version__
+from dateline.errors import DatelineError
+from dateline.settings import Settings
+from dateline.store.db import Store
+from dateline.web import api, feeds, info_pages, pages
+from dateline.web.security import SecurityHeaders
+from dateline.web.site import Site
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+# Static assets carry a version in their URL, so browsers may keep them for a year.
+STATIC_MAX_AGE = 365 * 86400
+
+
+class CachedStatic(StaticFiles):
+    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+        return response
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The site over ``store`` (default: the configured one, schema already checked)."""
+    store = store or Store(settings.resolved_database_url)
+    site = Site(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        site.events.start()
+        try:
+            yield
+        finally:
+            site.events.close()
+
+    app = FastAPI(
+        title=f"{settings.site_name} API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    app.include_router(pages.router)
+    app.include_router(info_pages.router)
+    app.include_router(feeds.router)
+    app.include_router(api.router)
+    _install_error_handlers(app, site)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _install_error_handlers(app: FastAPI, site: Site) -> None:
+    @app.exception_handler(DatelineError)
+    async def dateline_error(request: Request, exc: DatelineError) -> Response:
+        return site.error_response(
+            request, exc.http_status, _title(exc.http_status), exc.message, exc.code
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404:
+            message = "There is no page at this address."
+        return site.error_response(request, exc.status_code, _title(exc.status_code), message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+        message = f"{where}: {first.get('msg', 'invalid value')}" if where else "Invalid request."
+        return site.error_response(request, 422, "Invalid request", message, "invalid")
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return site.error_response(
+            request,
+            500,
+            "Something went wrong",
+            "The server failed to build this page. It has been logged.",
+        )
+
+
+def _title(status: int) -> str:
+    return {
+        404: "Page not found",
+        403: "Forbidden",
+        422: "Invalid request",
+        405: "Method not allowed",
+    }.get(status, "Error")

@@ -1,0 +1,111 @@
+"""Home, latest, category, source and search pages: contexts for HTML and JSON alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dateline.store.queries import Cursor, ListFilter, categories, get_source, latest
+from dateline.store.search import SearchHit, search_articles
+from dateline.web.contexts import ListPage, entries
+from dateline.web.site import Site
+
+# Sections on the home page and how many items each shows.
+HOME_LATEST = 20
+HOME_MOST_READ = 8
+HOME_CATEGORIES = 6
+HOME_PER_CATEGORY = 4
+LIST_PAGE_SIZE = 25
+
+
+def home_page(site: Site) -> ListPage:
+    with site.store.read() as session:
+        items, cursor = latest(session, limit=HOME_LATEST)
+        ranked = site.rankers.ranking(session, site.now(), HOME_MOST_READ)
+        sections = {"most_read": [e.article for e in entries(session, ranked)]}
+        for label, _count in categories(session)[:HOME_CATEGORIES]:
+            top, _ = latest(session, limit=HOME_PER_CATEGORY, filters=ListFilter(category=label))
+            sections[f"category:{label}"] = top
+    return ListPage(
+        title=site.name,
+        items=items,
+        sections=sections,
+        kind="home",
+        next_cursor=cursor.encode() if cursor else None,
+    )
+
+
+def list_page(
+    site: Site,
+    title: str,
+    filters: ListFilter,
+    after: str | None,
+    description: str | None = None,
+    kind: str = "list",
+) -> ListPage:
+    with site.store.read() as session:
+        items, cursor = latest(
+            session, limit=LIST_PAGE_SIZE, filters=filters, after=Cursor.decode(after)
+        )
+    return ListPage(
+        title=title,
+        items=items,
+        description=description,
+        kind=kind,
+        next_cursor=cursor.encode() if cursor else None,
+    )
+
+
+def category_page(site: Site, label: str, after: str | None) -> ListPage:
+    claim = (
+        " Categories are the sources' own, shown as claims until Dateline's classifier lands."
+        if label != "Uncategorised"
+        else " Articles whose source gave no category."
+    )
+    return list_page(
+        site,
+        label,
+        ListFilter(category=label),
+        after,
+        description=f"Articles filed under “{label}”.{claim}",
+        kind="category",
+    )
+
+
+def source_page(site: Site, source_id: int, after: str | None) -> ListPage | None:
+    with site.store.read() as session:
+        source = get_source(session, source_id)
+        if source is None:
+            return None
+        name, home = source.name, source.home_url
+    description = f"Articles carried by {name}" + (f" ({home})." if home else ".")
+    return list_page(
+        site, name, ListFilter(source_id=source_id), after, description=description, kind="source"
+    )
+
+
+@dataclass
+class SearchResults:
+    """The search page's context: hits with marked snippets and the next-page token."""
+
+    query: str
+    hits: list[SearchHit]
+    next_cursor: str | None
+    title: str = "Search"
+    kind: str = "search"
+
+
+def search_page(site: Site, q: str, after: str | None) -> SearchResults:
+    """Full-text search; an empty query shows nothing, a bad page token raises (HTTP 400)."""
+    q = q.strip()
+    if not q:
+        return SearchResults(query="", hits=[], next_cursor=None)
+    with site.store.read() as session:
+        page = search_articles(
+            session, q, limit=LIST_PAGE_SIZE, after=after, dialect=site.store.dialect
+        )
+    return SearchResults(
+        query=q,
+        hits=list(page.hits),
+        next_cursor=page.next.encode() if page.next else None,
+        title=f"Search: {q}",
+    )

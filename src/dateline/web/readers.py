@@ -1,0 +1,67 @@
+"""Who is reading: the anonymous reader cookie, bots, and the key a view is counted under.
+
+The cookie is first-party, HttpOnly and SameSite=Lax and holds only a random id. A client
+without it is counted once per IP and User-Agent (a keyed hash, never the raw values) and
+is offered a cookie; a known bot is neither counted nor given one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from dateline.readers.identity import (
+    cookieless_key,
+    is_bot,
+    new_reader_id,
+    reader_key,
+    valid_reader_id,
+)
+from dateline.web.site import Site
+
+COOKIE = "dl_reader"
+# How long the reader cookie lives; the privacy page states it.
+COOKIE_MAX_AGE_DAYS = 365
+
+
+@dataclass(frozen=True)
+class ReaderContext:
+    reader_id: str | None
+    new: bool
+    viewer_key: str
+    bot: bool
+    secure: bool = False
+
+
+def reader_context(request: Request, site: Site) -> ReaderContext:
+    cached = request.scope.get("dateline.reader")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    user_agent = request.headers.get("user-agent")
+    bot = is_bot(user_agent)
+    raw = request.cookies.get(COOKIE)
+    if raw and valid_reader_id(raw):
+        ctx = ReaderContext(raw, False, reader_key(raw), bot, site.secure_cookies)
+    else:
+        ip = request.client.host if request.client else ""
+        key = cookieless_key(ip, user_agent, site.secret)
+        ctx = ReaderContext(
+            None if bot else new_reader_id(), not bot, key, bot, site.secure_cookies
+        )
+    request.scope["dateline.reader"] = ctx
+    return ctx
+
+
+def with_reader_cookie(response: Response, reader: ReaderContext) -> Response:
+    if reader.new and reader.reader_id:
+        response.set_cookie(
+            COOKIE,
+            reader.reader_id,
+            max_age=COOKIE_MAX_AGE_DAYS * 86400,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=reader.secure,
+        )
+    return response

@@ -1,0 +1,295 @@
+"""The reader site over real HTTP, on both engines: every page route and its errors."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from lxml import html as lxml_html
+
+SEED_000_TITLE = (
+    "North Korea’s top diplomat in Moscow for talks on ties amid concerns over alleged arms deal"
+)
+
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0"
+
+
+def client(live_site, headers: dict[str, str] | None = None) -> httpx.Client:
+    """A browser-like client (HTTP libraries' own User-Agents count as bots)."""
+    return httpx.Client(
+        base_url=live_site.url,
+        timeout=30,
+        follow_redirects=False,
+        headers={"User-Agent": BROWSER_UA, **(headers or {})},
+    )
+
+
+def doc(response: httpx.Response):
+    assert response.headers["content-type"].startswith("text/html")
+    return lxml_html.fromstring(response.text)
+
+
+def find_article(live_site, title: str) -> str:
+    with client(live_site) as c:
+        r = c.get("/search", params={"q": f'"{title}"'})
+    hrefs = doc(r).xpath("//ol[contains(@class,'results')]//a/@href")
+    assert hrefs, f"{title!r} not found by search"
+    return hrefs[0].split("?")[0]
+
+
+def test_home_lists_latest_and_sections(live_site):
+    with client(live_site) as c:
+        r = c.get("/")
+    assert r.status_code == 200
+    page = doc(r)
+    assert page.xpath("//main//h2[normalize-space()='Latest']")
+    assert len(page.xpath("//section[@class='latest']//li")) == 20
+    assert page.xpath("//nav[@aria-label='Sections']//a")
+    assert "dl_reader" in r.headers.get("set-cookie", "")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_security_headers_on_every_page(live_site):
+    with client(live_site) as c:
+        for path in ("/", "/about", "/nope", "/static/site.css"):
+            r = c.get(path)
+            csp = r.headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_no_inline_scripts_or_handlers(live_site):
+    with client(live_site) as c:
+        path = find_article(live_site, "US professional wrestler Jon Huber dies aged 41")
+        for url in ("/", path, "/about", "/privacy", "/me", "/search?q=covid"):
+            page = doc(c.get(url, follow_redirects=True))
+            for script in page.xpath("//script"):
+                assert script.get("src") or script.get("type") == "application/ld+json", url
+            handlers = [
+                a
+                for el in page.iter()
+                if isinstance(el.tag, str)
+                for a in el.attrib
+                if a.lower().startswith("on")
+            ]
+            assert not handlers, (url, handlers)
+
+
+def test_static_assets_are_cached(live_site):
+    with client(live_site) as c:
+        r = c.get("/static/site.css")
+    assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+
+
+def test_article_page_anatomy_in_order(live_site):
+    path = find_article(live_site, "US professional wrestler Jon Huber dies aged 41")
+    with client(live_site) as c:
+        r = c.get(path)
+    assert r.status_code == 200
+    page = doc(r)
+    article = page.xpath("//article")[0]
+    order = [el.get("class") or el.tag for el in article.iterchildren() if isinstance(el.tag, str)]
+    wanted = ["breadcrumb", "headline", "byline", "stats", "dates", "body", "reaction"]
+    positions = [next(i for i, c in enumerate(order) if w in c) for w in wanted]
+    assert positions == sorted(positions), order
+    lists = [s.get("class") for s in page.xpath("//div[@class='lists']/section")]
+    assert lists == ["list list-related", "list list-ranking", "list list-recommendation"]
+    assert len(page.xpath("//section[contains(@class,'list-ranking')]//li")) == 8
+    assert len(page.xpath("//section[contains(@class,'list-recommendation')]//li")) == 8
+    # Wikinews credit with the original URL and the licence.
+    credit = page.xpath("//p[@class='credit']")[0]
+    assert "Wikinews" in credit.text_content()
+    assert credit.xpath(".//a[@rel='license nofollow noopener']/@href") == [
+        "https://creativecommons.org/licenses/by/2.5/"
+    ]
+    assert page.xpath("//link[@rel='canonical']/@href")[0].endswith(path)
+    assert page.xpath("//script[@type='application/ld+json']")
+
+
+def test_wrong_slug_redirects_to_the_canonical_one(live_site):
+    path = find_article(live_site, "US professional wrestler Jon Huber dies aged 41")
+    article_id = path.split("/")[2]
+    with client(live_site) as c:
+        r = c.get(f"/a/{article_id}/wrong-slug")
+        assert r.status_code == 301 and r.headers["location"] == path
+        assert c.get(f"/a/{article_id}").headers["location"] == path
+
+
+def test_seed_page_shows_claims_not_chrome(live_site):
+    if not live_site.seeds:
+        pytest.skip("../shared/seeds not present")
+    path = find_article(live_site, SEED_000_TITLE)
+    with client(live_site) as c:
+        page = doc(c.get(path))
+    assert page.xpath("//h1[@class='headline']")[0].text_content() == SEED_000_TITLE
+    crumb = page.xpath("//nav[@class='breadcrumb']")[0].text_content()
+    assert "Markets" in crumb and "source’s category" in crumb
+    assert page.xpath("//span[@class='source']/a")[0].text_content() == "Aspire Money Growth"
+    assert page.xpath("//span[@class='agency']")[0].text_content() == "wire: AP"
+    body = page.xpath("//div[@class='body']")[0]
+    assert body.xpath("./p[1]/span[@class='dateline']")[0].text == "MOSCOW"
+    text = body.text_content()
+    for chrome in (
+        "veryGood",
+        "IRS recovers $4.7 billion",
+        "Meta donates $1 million",
+        "Related",
+        "Ranking",
+        "Recommendation",
+    ):
+        assert chrome not in text
+    # The copying page's reaction count is its claim, never shown as ours.
+    count = page.xpath("//span[@class='reaction-count']")[0].text_content().strip()
+    assert count != "7359" and "7359" not in page.xpath("//article")[0].text_content()
+
+
+def test_reaction_toggle_with_csrf(live_site):
+    path = find_article(
+        live_site, "Chilean authorities report first COVID-19 outbreak in Antarctica"
+    )
+    article_id = path.split("/")[2]
+    with client(live_site) as c:
+        first = c.get(path)
+        token = doc(first).xpath("//form[@class='reaction']/input[@name='csrf']/@value")[0]
+        before = int(doc(first).xpath("//span[@class='reaction-count']")[0].text)
+        # Without the token: refused.
+        assert c.post(f"/a/{article_id}/react").status_code == 403
+        assert c.post(f"/a/{article_id}/react", data={"csrf": "forged"}).status_code == 403
+        # The plain form post (no JavaScript): 303 back to the article.
+        r = c.post(f"/a/{article_id}/react", data={"csrf": token})
+        assert r.status_code == 303 and r.headers["location"].startswith(path)
+        page = doc(c.get(path))
+        button = page.xpath("//button[@class='reaction-button']")[0]
+        assert button.get("aria-pressed") == "true"
+        assert int(page.xpath("//span[@class='reaction-count']")[0].text) == before + 1
+        # The JSON flavour (fetch from site.js) toggles it back.
+        r = c.post(
+            f"/a/{article_id}/react", headers={"X-CSRF-Token": token, "Accept": "application/json"}
+        )
+        assert r.json() == {"article_id": int(article_id), "reacted": False, "count": before}
+    # Another reader's token does not work with this reader's cookie.
+    with client(live_site) as other:
+        other.get(path)
+        assert other.post(f"/a/{article_id}/react", data={"csrf": token}).status_code == 403
+
+
+def test_views_count_once_per_reader_per_hour(live_site):
+    import time
+
+    path = find_article(
+        live_site, "Prime Minister of Slovakia Igor Matovič tests positive for COVID-19"
+    )
+    article_id = int(path.split("/")[2])
+
+    def views() -> int:
+        from dateline.store.models import ArticleStats
+
+        live_site.app.state.site.events.flush()
+        with live_site.store.read() as s:
+            stats = s.get(ArticleStats, article_id)
+            return stats.views if stats else 0
+
+    start = views()
+    with client(live_site) as reader:
+        reader.get(path)  # no cookie yet: counted by IP + User-Agent
+        reader.get(path)
+        reader.get(path)
+    time.sleep(0.2)
+    assert views() == start + 2, "once without the cookie, once with it"
+    with client(live_site, headers={"User-Agent": "Googlebot/2.1"}) as bot:
+        bot.get(path)
+    assert views() == start + 2
+
+
+def test_category_source_latest_and_pagination(live_site):
+    with client(live_site) as c:
+        home = doc(c.get("/"))
+        category = home.xpath("//nav[@aria-label='Sections']//a/@href")[0]
+        r = c.get(category)
+        assert r.status_code == 200
+        seen = []
+        url = "/latest"
+        for _ in range(30):
+            page = doc(c.get(url))
+            seen += page.xpath("//ol[@class='summaries']//a/@href")
+            nxt = page.xpath("//a[@rel='next']/@href")
+            if not nxt:
+                break
+            url = "/latest" + nxt[0]
+        assert len(seen) == len(set(seen)) >= 320
+        source = doc(c.get(seen[0], follow_redirects=True)).xpath(
+            "//span[@class='source']/a/@href"
+        )[0]
+        assert c.get(source).status_code == 200
+
+
+def test_search_finds_words_and_marks_them(live_site):
+    with client(live_site) as c:
+        r = c.get("/search", params={"q": "Antarctica"})
+        page = doc(r)
+        titles = [a.text_content() for a in page.xpath("//ol[contains(@class,'results')]/li/a")]
+        assert "Chilean authorities report first COVID-19 outbreak in Antarctica" in titles
+        assert page.xpath("//mark")
+        assert "No articles match" in doc(c.get("/search", params={"q": "zzqqxx"})).text_content()
+        hostile = c.get("/search", params={"q": '"<script>alert(1)</script> NEAR( OR *'})
+        assert hostile.status_code == 200 and "<script>alert" not in hostile.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/nope", "/a/999999/x", "/a/999999", "/c/no-such-category", "/s/999999"]
+)
+def test_missing_pages_are_404_html_with_json_twin(live_site, path):
+    with client(live_site) as c:
+        r = c.get(path)
+        assert r.status_code == 404 and "<h1>" in r.text
+        j = c.get(path, params={"format": "json"})
+        assert j.status_code == 404
+        assert j.json()["error"]["status"] == 404 and j.json()["error"]["code"] == "not_found"
+
+
+def test_invalid_ids_are_422_not_500(live_site):
+    with client(live_site) as c:
+        assert c.get("/a/notanumber/slug").status_code == 422
+        assert c.get("/s/xyz").status_code == 422
+
+
+def test_json_twins_share_the_context(live_site):
+    path = find_article(live_site, "US professional wrestler Jon Huber dies aged 41")
+    with client(live_site) as c:
+        data = c.get(path, params={"format": "json"}).json()
+        html_page = doc(c.get(path))
+    assert data["article"]["title"] == html_page.xpath("//h1")[0].text_content()
+    assert [e["article"]["id"] for e in data["related"]["entries"]] == [
+        int(re.search(r"/a/(\d+)/", h).group(1))
+        for h in html_page.xpath("//section[contains(@class,'list-related')]//a/@href")
+    ]
+    assert len(data["ranking"]["entries"]) == 8
+    home = c.get("/", params={"format": "json"}).json() if False else None  # noqa: F841
+
+
+def test_about_privacy_me(live_site):
+    with client(live_site) as c:
+        about = doc(c.get("/about")).text_content()
+        assert "CC BY 2.5" in about and "Wikinews" in about
+        privacy = doc(c.get("/privacy")).text_content()
+        assert "90 days" in privacy and "keyed hash" in privacy
+        path = find_article(live_site, "US professional wrestler Jon Huber dies aged 41")
+        c.get(path)
+        c.get(path)
+        live_site.app.state.site.events.flush()
+        me = doc(c.get("/me"))
+        assert "US professional wrestler Jon Huber dies aged 41" in me.text_content()
+        token = me.xpath("//form[@action='/me/clear']/input[@name='csrf']/@value")[0]
+        assert c.post("/me/clear", data={"csrf": "bad"}).status_code == 403
+        r = c.post("/me/clear", data={"csrf": token})
+        assert r.status_code == 303
+        assert "Nothing recorded" in doc(c.get("/me")).text_content()
+
+
+def test_healthz(live_site):
+    with client(live_site) as c:
+        assert c.get("/healthz").json()["status"] == "ok"
