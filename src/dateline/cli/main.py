@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dateline import __version__
-from dateline.cli import db_cmd
+from dateline.cli import db_cmd, events_cmd
 from dateline.cli.config_cmd import config
 from dateline.cli.demo_cmd import demo
 from dateline.cli.extract_cmd import extract
@@ -25,6 +25,7 @@ app.command()(config)
 app.command()(demo)
 app.command()(serve)
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(events_cmd.app, name="events")
 
 
 def _version(value: bool) -> None:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -97,7 +98,7 @@ def category_label(claimed: str | None) -> tuple[str, bool]:
     return UNCATEGORISED, False
 
 
-def _primary_pages() -> Select[tuple[int, int]]:
+def _primary_pages() -> Select[*tuple[Any, ...]]:
     """The first page that carried each article: its source and claims speak for it."""
     return select(Page.article_id, func.min(Page.id).label("page_id")).group_by(Page.article_id)
 
@@ -188,7 +189,7 @@ class ListFilter:
     exclude_ids: frozenset[int] = frozenset()
 
 
-def summaries_query(filters: ListFilter | None = None) -> Select:  # type: ignore[type-arg]
+def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...]]:
     """Articles with their primary page's source and claimed category, newest first."""
     filters = filters or ListFilter()
     primary = _primary_pages().subquery()
@@ -225,16 +226,16 @@ def summaries_query(filters: ListFilter | None = None) -> Select:  # type: ignor
     return query
 
 
-def to_summary(row: object) -> ArticleSummary:
-    category, is_claim = category_label(row.claimed_category)  # type: ignore[attr-defined]
+def to_summary(row: Any) -> ArticleSummary:
+    category, is_claim = category_label(row.claimed_category)
     return ArticleSummary(
         id=row.id,
         title=row.title,
-        slug=slugify(row.title),  # type: ignore[attr-defined]
+        slug=slugify(row.title),
         published_at=row.published_at,
-        source_id=row.source_id,  # type: ignore[attr-defined]
+        source_id=row.source_id,
         source_name=row.source_name,
-        category=category,  # type: ignore[attr-defined]
+        category=category,
         category_is_claim=is_claim,
     )
 

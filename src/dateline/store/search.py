@@ -197,6 +197,8 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of hits; ``next`` resumes after its last hit (``next_token`` for a URL)."""
+
     query: SearchQuery
     hits: tuple[SearchHit, ...]
     next: SearchCursor | None  # None on the last page
@@ -273,11 +275,12 @@ _ROW_TYPES: dict[str, Any] = {
 }
 
 
-def _keyset(after: SearchCursor | None, score_sql: str, params: dict[str, Any]) -> str:
+def _keyset(after: SearchCursor | None, score: str, id_: str, params: dict[str, Any]) -> str:
+    """The condition for rows after the cursor in (score desc, id asc) order."""
     if after is None:
         return ""
     params.update(after_score=after.score, after_id=after.article_id)
-    return f" AND ({score_sql} < :after_score OR ({score_sql} = :after_score AND a.id > :after_id))"
+    return f" AND ({score} < :after_score OR ({score} = :after_score AND {id_} > :after_id))"
 
 
 def _search_sqlite(
@@ -286,13 +289,13 @@ def _search_sqlite(
     # Negated so that higher is better on both engines (negation is exact: cursors match).
     score = "(-bm25(articles_fts, {}, {}))".format(*SQLITE_WEIGHTS)
     params: dict[str, Any] = {"match": query.fts5_match(), "limit": limit}
+    keyset = _keyset(after, score, "a.id", params)
     rows = session.execute(
         text(
             f"SELECT a.id, a.title, a.published_at, {score} AS score"  # noqa: S608
             " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
-            " WHERE articles_fts MATCH :match AND a.superseded_by_id IS NULL"
-            + _keyset(after, score, params)
-            + " ORDER BY score DESC, a.id LIMIT :limit"
+            f" WHERE articles_fts MATCH :match AND a.superseded_by_id IS NULL{keyset}"
+            " ORDER BY score DESC, a.id LIMIT :limit"
         ).columns(**_ROW_TYPES),
         params,
     ).all()
@@ -351,25 +354,26 @@ def _search_postgresql(
     # float8, not ts_rank_cd's float4: its text form round-trips exactly through Python,
     # so the cursor's score compares equal to the row it came from.
     score = f"CAST(ts_rank_cd(CAST(:weights AS float4[]), a.search_vector, {tsquery}, 1) AS float8)"
-    page = (
-        f"SELECT a.id, {score} AS score FROM articles a"  # noqa: S608
-        f" WHERE a.search_vector @@ {tsquery} AND a.superseded_by_id IS NULL"
-        + _keyset(after, score, params)
-        + " ORDER BY score DESC, a.id LIMIT :limit"
+    keyset = _keyset(after, "score", "id", params)
+    # Rank the matches, keep this page's rows, and only then build headlines: they are
+    # the costly part.
+    sql = (
+        f"WITH ranked AS (SELECT a.id, {score} AS score FROM articles a"  # noqa: S608
+        f" WHERE a.search_vector @@ {tsquery} AND a.superseded_by_id IS NULL),"
+        f" page AS (SELECT id, score FROM ranked WHERE TRUE{keyset}"
+        " ORDER BY score DESC, id LIMIT :limit)"
+        " SELECT a.id, a.title, a.published_at, p.score,"
+        f" ts_headline('english', {_pg_plain('a.body')}, {tsquery}, :snippet_options)"
+        " AS snippet,"
+        f" ts_headline('english', {_pg_plain('a.title')}, {tsquery}, :title_options)"
+        " AS title_marked"
+        " FROM page p JOIN articles a ON a.id = p.id ORDER BY p.score DESC, p.id"
     )
     params.update(
         snippet_options=PG_SNIPPET_OPTIONS, title_options=PG_TITLE_OPTIONS, lt=_LT_STANDIN
     )
     rows = session.execute(
-        text(
-            f"SELECT a.id, a.title, a.published_at, p.score,"  # noqa: S608
-            f" ts_headline('english', {_pg_plain('a.body')}, {tsquery}, :snippet_options)"
-            f" AS snippet,"
-            f" ts_headline('english', {_pg_plain('a.title')}, {tsquery}, :title_options)"
-            f" AS title_marked"
-            f" FROM ({page}) p JOIN articles a ON a.id = p.id"
-            " ORDER BY p.score DESC, p.id"
-        ).columns(**_ROW_TYPES, snippet=Text, title_marked=Text),
+        text(sql).columns(**_ROW_TYPES, snippet=Text, title_marked=Text),
         params,
     ).all()
     return [
