@@ -22,9 +22,11 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -52,6 +54,11 @@ class Source(Base):
     home_url: Mapped[str | None] = mapped_column(String(2048))
     kind: Mapped[str] = mapped_column(String(32), default="unknown")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Behaviour score (enrich stage): 0 = content farm, 1 = trustworthy; None = not scored.
+    score: Mapped[float | None] = mapped_column(Float)
+    # The measured rates behind the score and a human-readable reason for each.
+    score_details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     pages: Mapped[list[Page]] = relationship(back_populates="source")
 
@@ -75,6 +82,17 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     # Set when the only page carrying this text published a new version of it.
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    # --- enrich stage (migration 0004) ---
+    # Classifier category (fixed taxonomy) and its probability; the page's own is a claim.
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    # "corroborated", "unverified" or "flagged", with the reason shown to readers.
+    date_status: Mapped[str | None] = mapped_column(String(16))
+    date_reason: Mapped[str | None] = mapped_column(Text)
+    date_evidence: Mapped[list[Any] | None] = mapped_column(JSONType)
+    story_id: Mapped[int | None] = mapped_column(IdType, index=True)
+    # Bumped when enrichment logic changes, so re-enrichment is idempotent and targeted.
+    enrich_version: Mapped[int | None] = mapped_column(Integer)
 
     pages: Mapped[list[Page]] = relationship(back_populates="article")
 
@@ -117,6 +135,8 @@ class Page(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set by the enrich stage when the page's claimed date is far from the evidence.
+    date_flag: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source] = relationship(back_populates="pages")
     article: Mapped[Article] = relationship(back_populates="pages")
@@ -208,3 +228,97 @@ class ArticleDaily(Base):
     reactions: Mapped[int] = mapped_column(BigInteger, default=0)
     impressions: Mapped[int] = mapped_column(BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- enrich stage (migration 0004) --------------------------------------------------------
+
+
+class ArticleSignature(Base):
+    """The MinHash signature of an article's body shingles (near-duplicate detection)."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    num_perm: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MinHashBand(Base):
+    """LSH band hashes in an indexed table: the persistent, incremental LSH index."""
+
+    __tablename__ = "minhash_bands"
+    __table_args__ = (Index("ix_minhash_bands_lookup", "band", "bucket"),)
+
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ArticleVector(Base):
+    """A sentence embedding of an article (float32 bytes), for stories and Related."""
+
+    __tablename__ = "article_vectors"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Story(Base):
+    """A running thread of articles about one event, grown online as articles arrive."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_entities: Mapped[list[Any] | None] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Entity(Base):
+    """A person, organisation or place; ``key`` is the normalised canonical name."""
+
+    __tablename__ = "entities"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_entities_kind_key"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # PERSON, ORG, PLACE
+    name: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(255))
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EntityAlias(Base):
+    """Another spelling of an entity ("Sergey Lavrov", "Lavrov"), merged by a documented rule."""
+
+    __tablename__ = "entity_aliases"
+    __table_args__ = (UniqueConstraint("entity_id", "alias", name="uq_entity_alias"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), index=True
+    )
+    alias: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class ArticleEntity(Base):
+    __tablename__ = "article_entities"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_id: Mapped[int] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    mentions: Mapped[int] = mapped_column(Integer, default=1)
+    in_title: Mapped[bool] = mapped_column(Boolean, default=False)
