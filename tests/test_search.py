@@ -166,11 +166,23 @@ def test_index_follows_insert_update_and_delete(store, corpus):
             session.execute(text(check))
 
 
+def insert_at_0002(store: Store, title: str, body: str) -> int:
+    """An article written by Dateline at schema 0002 (today's ORM knows newer columns)."""
+    with store.write() as session:
+        return session.execute(
+            text(
+                "INSERT INTO articles (title, body, body_hash, word_count, first_seen_at)"
+                " VALUES (:t, :b, :h, 1, :now) RETURNING id"
+            ),
+            {"t": title, "b": body, "h": title, "now": datetime(2024, 1, 1)},
+        ).scalar_one()
+
+
 def test_upgrade_from_0002_backfills_existing_articles(database_url):
     store = Store(database_url)
     try:
         upgrade(store, "0002")
-        first = save(store, "Lighthouse restored", "Volunteers repainted the lighthouse.")
+        first = insert_at_0002(store, "Lighthouse restored", "Volunteers repainted the lighthouse.")
         upgrade(store)
         assert ids(store, "lighthouse") == [first]
         assert ids(store, "volunteer") == [first]
