@@ -32,7 +32,7 @@ test: venv system-packages lint
 	$(BIN)/pytest
 
 demo: venv
-	DATELINE_DATA_DIR=$(DEMO_DATA) $(BIN)/dateline demo
+	DATELINE_DATA_DIR=$(DEMO_DATA) $(BIN)/dateline demo --serve
 
 bench: venv
 	$(BIN)/python bench/extraction.py

@@ -7,11 +7,13 @@ set -euo pipefail
 # command-to-check:debian-package
 NEEDED=(
   "initdb:postgresql"
+  "chromium:chromium"
 )
 
 have() {
   case "$1" in
     initdb) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null ;;
+    chromium) [ -x /usr/bin/chromium ] ;;  # the browser tests launch exactly this path
     *) command -v "$1" >/dev/null ;;
   esac
 }

@@ -117,3 +117,24 @@ def test_demo_loads_the_bundled_corpus(env):
     assert "Wikinews" in result.stdout and "CC BY 2.5" in result.stdout
     again = run("demo", env=env)
     assert _row(again.stdout, "already known") == "320"
+
+
+def test_serve_get_prints_a_page_and_fails_on_non_2xx(env, seed_000):
+    assert run("ingest", str(seed_000), env=env).returncode == 0
+    home = run("serve", "--get", "/", env=env)
+    assert home.returncode == 0, home.stderr
+    assert "<h1" in home.stdout and "North Korea’s top diplomat" in home.stdout
+    missing = run("serve", "--get", "/a/999999/nothing", env=env)
+    assert missing.returncode == 1 and "404" in missing.stderr
+    api = run("serve", "--get", "/api/v1/articles?limit=1", env=env)
+    assert api.returncode == 0 and json.loads(api.stdout)["items"][0]["title"]
+
+
+def test_events_prune_and_export(env):
+    assert run("demo", env=env).returncode == 0
+    exported = run("events", "export", env=env)
+    assert exported.returncode == 0
+    lines = exported.stdout.splitlines()
+    assert lines and all(len(line.split("\t")) == 5 for line in lines)
+    pruned = run("events", "prune", env={**env, "DATELINE_EVENT_RETENTION_DAYS": "1"})
+    assert pruned.returncode == 0 and "deleted" in pruned.stdout

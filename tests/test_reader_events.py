@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import stat
 import threading
 import time
@@ -176,7 +175,7 @@ def test_secret_key_comes_from_settings_or_one_shared_file(tmp_path):
         keys = set(pool.map(lambda _: secret_key(settings), range(8)))
     assert len(keys) == 1 and len(keys.pop()) == 32
     path = tmp_path / "data" / "secret.key"
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in path.parent.iterdir()) == ["secret.key"]  # no temp left
     assert secret_key(settings) == path.read_bytes()
 

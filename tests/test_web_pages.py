@@ -240,7 +240,7 @@ def test_search_finds_words_and_marks_them(live_site):
 
 
 @pytest.mark.parametrize(
-    "path", ["/nope", "/a/999999/x", "/a/999999", "/c/no-such-category", "/s/999999"]
+    "path", ["/nope", "/a/999999/x", "/a/999999", "/c/no-such-category", "/source/999999"]
 )
 def test_missing_pages_are_404_html_with_json_twin(live_site, path):
     with client(live_site) as c:
@@ -254,7 +254,7 @@ def test_missing_pages_are_404_html_with_json_twin(live_site, path):
 def test_invalid_ids_are_422_not_500(live_site):
     with client(live_site) as c:
         assert c.get("/a/notanumber/slug").status_code == 422
-        assert c.get("/s/xyz").status_code == 422
+        assert c.get("/source/xyz").status_code == 422
 
 
 def test_json_twins_share_the_context(live_site):

@@ -23,3 +23,8 @@ def site_now(settings: Settings) -> datetime:
             pinned = pinned.astimezone(UTC).replace(tzinfo=None)
         return pinned + timedelta(seconds=time.monotonic() - _STARTED)
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def started() -> float:
+    """The monotonic time a pinned clock counts from (for callers that cache the parse)."""
+    return _STARTED

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from importlib import resources
 from pathlib import Path
 
@@ -34,16 +34,20 @@ def load_demo(store: Store, settings: Settings) -> IngestReport:
 def simulate_demo_readers(
     store: Store, settings: Settings
 ) -> tuple[datetime | None, SimulationSummary]:
-    """Pin the clock to the newest article and simulate the demo's readership up to it.
+    """Pin the clock to the newest article's day and simulate the readership up to it.
 
-    Returns the pinned clock (for ``DATELINE_SITE_CLOCK``, so time-decayed lists and the
-    simulated views line up) and what was simulated; (None, empty) for an empty store.
+    The clock is the end (23:59:59) of the day the newest article was published: the
+    corpus gives dates without times, and a clock at that day's midnight would leave the
+    newest article no time at all to be read. Returns the clock (for
+    ``DATELINE_SITE_CLOCK``, so time-decayed lists and the simulated views line up) and
+    what was simulated; (None, empty summary) for an empty store.
     """
     with store.read() as session:
         newest = session.scalar(select(func.max(Article.published_at)))
     if newest is None:
         return None, SimulationSummary()
-    return newest, simulate_readership(store, settings, newest)
+    clock = datetime.combine(newest.date(), time(23, 59, 59))
+    return clock, simulate_readership(store, settings, clock)
 
 
 @dataclass(frozen=True)

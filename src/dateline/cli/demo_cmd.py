@@ -10,14 +10,20 @@ from rich.table import Table
 
 from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
 from dateline.cli.ingest_cmd import print_summary
+from dateline.cli.serve_cmd import DEFAULT_PORT, run_server
 from dateline.demo import WIKINEWS_ATTRIBUTION, load_demo, simulate_demo_readers, summarise
+from dateline.settings import load_settings
 from dateline.store.db import Store
 
 
 def demo(
     reset: Annotated[bool, typer.Option(help="Delete the SQLite database first.")] = False,
+    serve: Annotated[
+        bool, typer.Option(help="Then serve the site (what `make demo` does).")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = DEFAULT_PORT,
 ) -> None:
-    """Ingest the demo corpus into the configured data folder and print a summary table."""
+    """Load the demo corpus and simulated readers, print a summary; --serve then serves it."""
     settings = get_settings()
     if reset and not settings.database_url:
         for suffix in ("", "-wal", "-shm"):
@@ -40,6 +46,9 @@ def demo(
     console.print(f"[dim]{WIKINEWS_ATTRIBUTION}[/]")
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
+    if serve:
+        pinned = settings.site_clock or (clock.isoformat() if clock else "")
+        run_server(load_settings(overrides={"site_clock": pinned}), host="127.0.0.1", port=port)
 
 
 def show_store(store: Store) -> None:

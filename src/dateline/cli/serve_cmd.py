@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
 
-from dateline.cli.common import EXIT_FAILED, err_console, get_settings, open_store
+from dateline.cli.common import EXIT_FAILED, console, err_console, get_settings, open_store
+from dateline.settings import REGISTRY, Settings
 
 DEFAULT_PORT = 8000
 
@@ -33,8 +35,14 @@ def serve(
         if get is not None:
             _get_once(settings, store, get)
             return
+    run_server(settings, host=host, port=port, workers=workers)
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """uvicorn in this process (one worker) or a supervisor of ``workers`` processes."""
     import uvicorn
 
+    console.print(f"Serving {settings.site_name} on http://{host}:{port} (Ctrl-C stops it)")
     if workers == 1:
         from dateline.web.app import create_app
 
@@ -46,17 +54,21 @@ def serve(
             proxy_headers=True,
             server_header=False,
         )
-    else:
-        uvicorn.run(
-            "dateline.web.asgi:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            proxy_headers=True,
-            server_header=False,
-        )
+        return
+    # Worker processes rebuild settings from the environment: pass overrides that way.
+    for setting in REGISTRY:
+        if settings.origin.get(setting.name) == "override":
+            os.environ[setting.env_var] = str(settings.values[setting.name])
+    uvicorn.run(
+        "dateline.web.asgi:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 def _get_once(settings: object, store: object, path: str) -> None:

@@ -8,11 +8,12 @@ article-id order so concurrent writers lock rows in one order and never deadlock
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,9 +32,19 @@ def naive_utc(at: datetime) -> datetime:
 
 
 def upsert(session: Session, model: type[Any]) -> Any:
-    """The dialect's ``insert`` (with ``on_conflict_*``) for the session's engine."""
+    """The dialect's ``insert`` (with ``on_conflict_*``) on the model's table.
+
+    Core, on the table: executed with a list of rows it is one cached statement run as
+    an executemany (batched into multi-row VALUES by SQLAlchemy), where ``.values(rows)``
+    would compile a new statement every time.
+    """
     name = session.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table_of(model))
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a mapped class (Core statements skip the ORM's bulk machinery)."""
+    return cast(Table, model.__table__)
 
 
 def affected(result: Any) -> int:
@@ -45,12 +56,8 @@ def ensure_reader(
     session: Session, reader_id: str, now: datetime, *, simulated: bool = False
 ) -> bool:
     """Create the reader row if missing (race-safe); True when this call created it."""
-    stmt = (
-        upsert(session, Reader)
-        .values(id=reader_id, created_at=naive_utc(now), simulated=simulated)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    return affected(session.execute(stmt)) > 0
+    row = {"id": reader_id, "created_at": naive_utc(now), "simulated": simulated}
+    return affected(session.execute(statement(session, "reader"), row)) > 0
 
 
 def add_stats(session: Session, deltas: Mapping[int, Mapping[str, int]], now: datetime) -> None:
@@ -63,18 +70,7 @@ def add_stats(session: Session, deltas: Mapping[int, Mapping[str, int]], now: da
     ]
     if not rows:
         return
-    stmt = upsert(session, ArticleStats).values(rows)
-    table = ArticleStats.__table__
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["article_id"],
-            set_={
-                "views": table.c.views + stmt.excluded.views,
-                "reactions": table.c.reactions + stmt.excluded.reactions,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-    )
+    session.execute(statement(session, "stats"), rows)
 
 
 DAILY_COUNTS = ("views", "reactions", "impressions", "clicks")
@@ -89,10 +85,41 @@ def add_daily(session: Session, deltas: Mapping[tuple[int, date], Mapping[str, i
     ]
     if not rows:
         return
-    stmt = upsert(session, ArticleDaily).values(rows)
-    table = ArticleDaily.__table__
-    set_ = {c: table.c[c] + stmt.excluded[c] for c in DAILY_COUNTS}
-    session.execute(stmt.on_conflict_do_update(index_elements=["article_id", "day"], set_=set_))
+    session.execute(statement(session, "daily"), rows)
+
+
+def statement(session: Session, name: str) -> Any:
+    """The prebuilt upsert ``name`` for the session's dialect (building one costs more
+    than running it)."""
+    return _build(session.get_bind().dialect.name, name)
+
+
+@functools.cache
+def _build(dialect: str, name: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if name == "stats":
+        stmt = insert(table_of(ArticleStats))
+        table = stmt.table
+        return stmt.on_conflict_do_update(
+            index_elements=["article_id"],
+            set_={
+                "views": table.c.views + stmt.excluded.views,
+                "reactions": table.c.reactions + stmt.excluded.reactions,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+    if name == "daily":
+        stmt = insert(table_of(ArticleDaily))
+        set_ = {c: stmt.table.c[c] + stmt.excluded[c] for c in DAILY_COUNTS}
+        return stmt.on_conflict_do_update(index_elements=["article_id", "day"], set_=set_)
+    if name == "reader":
+        return insert(table_of(Reader)).on_conflict_do_nothing(index_elements=["id"])
+    if name == "view":
+        stmt = insert(table_of(Event))
+        return stmt.on_conflict_do_nothing(
+            index_elements=["kind", "article_id", "viewer_key", "bucket"]
+        ).returning(stmt.table.c.article_id, stmt.table.c.created_at)
+    raise KeyError(name)
 
 
 def toggle_reaction(
@@ -125,19 +152,11 @@ def toggle_reaction(
             )
             delta, day, reacted = (1 if inserted else 0), now.date(), True
         if delta:
-            session.add(
-                Event(
-                    kind=REACTION,
-                    article_id=article_id,
-                    reader_id=reader_id,
-                    viewer_key=reader_key(reader_id),
-                    value=delta,
-                    created_at=now,
-                )
-            )
+            event = {"kind": REACTION, "article_id": article_id, "reader_id": reader_id}
+            event |= {"viewer_key": reader_key(reader_id), "value": delta, "created_at": now}
+            session.execute(upsert(session, Event), [event])
             add_stats(session, {article_id: {"reactions": delta}}, now)
             add_daily(session, {(article_id, day): {"reactions": delta}})
-        session.flush()
         total = session.scalar(
             select(ArticleStats.reactions).where(ArticleStats.article_id == article_id)
         )

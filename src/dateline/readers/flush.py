@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -24,13 +24,12 @@ from dateline.readers.events import (
     add_stats,
     ensure_reader,
     naive_utc,
+    statement,
     upsert,
 )
 from dateline.store.models import Article, Event
 from dateline.store.repository import utcnow
 
-# Rows per INSERT statement (SQLite allows 32,766 bound parameters; ~9 per row).
-INSERT_CHUNK = 500
 SECONDS_PER_HOUR = 3600
 
 
@@ -61,6 +60,20 @@ class Ev:
     @property
     def day(self) -> date:
         return self.created_at.date()
+
+    def row(self) -> dict[str, object]:
+        """The ``events`` row (``dataclasses.asdict`` is several times slower)."""
+        return {
+            "kind": self.kind,
+            "article_id": self.article_id,
+            "viewer_key": self.viewer_key,
+            "reader_id": self.reader_id,
+            "created_at": self.created_at,
+            "bucket": self.bucket,
+            "list_name": self.list_name,
+            "position": self.position,
+            "clicked": self.clicked,
+        }
 
 
 def hour_bucket(at: datetime) -> int:
@@ -101,16 +114,19 @@ def write_batch(
     result.duplicate_views = sum(e.kind == VIEW for e in events) - result.views
     _stage(on_stage, "views")
     shown = [e for e in events if e.kind == IMPRESSION]
-    for chunk in _chunks(shown):
-        session.execute(upsert(session, Event).values([asdict(e) for e in chunk]))
+    clicks = _click_in_batch(shown, clicks)
+    if shown:
+        session.execute(upsert(session, Event), [e.row() for e in shown])
     for e in shown:
         daily[e.article_id, e.day]["impressions"] += 1
+        daily[e.article_id, e.day]["clicks"] += int(bool(e.clicked))
+    result.impressions, result.clicks = len(shown), sum(bool(e.clicked) for e in shown)
     for e in clicks:
+        result.clicks += 1
         if not _mark_clicked(session, e):
-            session.execute(upsert(session, Event).values(asdict(e)))
+            session.execute(upsert(session, Event), [e.row()])
             daily[e.article_id, e.day]["impressions"] += 1
         daily[e.article_id, e.day]["clicks"] += 1
-    result.impressions, result.clicks = len(shown), len(clicks)
     _stage(on_stage, "impressions")
     add_stats(session, stats, utcnow())
     add_daily(session, daily)
@@ -125,14 +141,25 @@ def _stage(hook: Callable[[str], None] | None, name: str) -> None:
 
 def _insert_views(session: Session, views: list[Ev]) -> list[tuple[int, datetime]]:
     """Insert views the database has not seen this hour; return (article, time) of those."""
-    inserted: list[tuple[int, datetime]] = []
-    for chunk in _chunks(views):
-        stmt = upsert(session, Event).values([asdict(e) for e in chunk])
-        stmt = stmt.on_conflict_do_nothing(
-            index_elements=["kind", "article_id", "viewer_key", "bucket"]
-        ).returning(Event.article_id, Event.created_at)
-        inserted.extend((int(a), t) for a, t in session.execute(stmt))
-    return inserted
+    if not views:
+        return []
+    stmt = statement(session, "view")
+    return [(int(a), t) for a, t in session.execute(stmt, [e.row() for e in views])]
+
+
+def _click_in_batch(shown: list[Ev], clicks: list[Ev]) -> list[Ev]:
+    """Mark clicks on impressions of this same batch in memory; return the other clicks."""
+    latest: dict[tuple[str, int, str | None, int | None], int] = {}
+    for n, e in enumerate(shown):
+        latest[e.viewer_key, e.article_id, e.list_name, e.position] = n  # time-ordered
+    rest = []
+    for click in clicks:
+        n = latest.pop((click.viewer_key, click.article_id, click.list_name, click.position), -1)
+        if n >= 0 and shown[n].created_at <= click.created_at:
+            shown[n] = replace(shown[n], clicked=True)
+        else:
+            rest.append(click)
+    return rest
 
 
 def _mark_clicked(session: Session, click: Ev) -> bool:
@@ -156,7 +183,3 @@ def _mark_clicked(session: Session, click: Ev) -> bool:
         return False
     session.execute(update(Event).where(Event.id == event_id).values(clicked=True))
     return True
-
-
-def _chunks(items: list[Ev]) -> list[list[Ev]]:
-    return [items[i : i + INSERT_CHUNK] for i in range(0, len(items), INSERT_CHUNK)]

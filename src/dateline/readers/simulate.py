@@ -226,10 +226,16 @@ def _existing(store: Store) -> SimulationSummary:
         reactions = session.scalar(
             select(func.count()).select_from(Reaction).where(Reaction.reader_id.in_(simulated))
         )
+        clicks = session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.reader_id.in_(simulated), Event.clicked.is_(True))
+        )
     return SimulationSummary(
         readers=int(readers),
         views=int(by_kind.get("view", 0)),
         reactions=int(reactions or 0),
         impressions=int(by_kind.get("impression", 0)),
+        clicks=int(clicks or 0),
         skipped=True,
     )

@@ -8,7 +8,12 @@ Identity rules (documented in the README):
   article: date, category, site, byline) is unchanged is a no-op;
 * a changed page becomes a new version row; nothing is overwritten. Volatile counters
   (views, reactions) and link lists alone do not make a new version: the first version's
-  claims are kept.
+  claims are kept;
+* a page whose body is the same text as a stored article (same normalised body hash), or a
+  near-copy of a canonical one (:mod:`dateline.enrich.dedup`: MinHash LSH, chrome added,
+  paragraphs dropped or reordered, a sentence edited, dates changed), attaches to that
+  article: the article keeps its text, the page keeps its claims. A new version of a page
+  never attaches to the text its previous version carried: the edit is kept.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dateline.enrich import dedup
 from dateline.extract.dates import to_utc_naive
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.raw import RawDocument
@@ -33,6 +39,21 @@ from dateline.store.models import Article, Page, Source
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src", "cmpid")
 
 StageHook = Callable[[str], None]
+
+# Key in ``Page.extra`` recording that the page's body is a near-copy (not the same text)
+# of its article, with the estimated Jaccard similarity and containment.
+NEAR_COPY_KEY = "near_copy"
+
+# Names for well-known hosts whose pages do not state one (the bundled Wikinews JSONL,
+# MIND rows): "Wikinews" reads better than "en.wikinews.org". A page's own name wins.
+KNOWN_SITE_NAMES = {
+    "en.wikinews.org": "Wikinews",
+    "apnews.com": "AP News",
+    "reuters.com": "Reuters",
+    "bbc.co.uk": "BBC",
+    "bbc.com": "BBC",
+    "msn.com": "MSN",
+}
 
 
 class SaveStatus(StrEnum):
@@ -113,9 +134,11 @@ def save_article(
 
     source = _source_for(session, article, now)
     _stage(on_stage, "source")
-    stored = _article_for(session, article, now)
+    stored, near = _article_for(session, article, now, previous=latest)
     _stage(on_stage, "article")
     page = _new_page(article, raw, key, key_hash, print_, source, stored, latest, now)
+    if near is not None:
+        page.extra = {**page.extra, NEAR_COPY_KEY: near}
     session.add(page)
     session.flush()
     if latest is not None and latest.article_id != stored.id:
@@ -136,7 +159,8 @@ def _source_key(article: ExtractedArticle) -> tuple[str, str, str | None]:
     host = urlsplit(url).hostname if url else None
     if host:
         host = host.removeprefix("www.")
-        return host, article.site_name or host, f"https://{host}/"
+        name = article.site_name or KNOWN_SITE_NAMES.get(host, host)
+        return host, name, f"https://{host}/"
     if article.site_name:
         return "name:" + " ".join(article.site_name.split()).casefold(), article.site_name, None
     return "unknown", "Unknown source", None
@@ -152,29 +176,58 @@ def _source_for(session: Session, article: ExtractedArticle, now: datetime) -> S
     return source
 
 
-def _article_for(session: Session, article: ExtractedArticle, now: datetime) -> Article:
-    """The article carrying exactly this body, created on first sight."""
-    body_hash = article.body_hash
-    stored = session.scalars(select(Article).where(Article.body_hash == body_hash)).first()
-    claimed = to_utc_naive(article.claimed_date.value) if article.claimed_date else None
+def _article_for(
+    session: Session, article: ExtractedArticle, now: datetime, *, previous: Page | None
+) -> tuple[Article, dict[str, float] | None]:
+    """The article carrying this body, and how near a copy it is (None: the same text).
+
+    The same text first (body hash), then a near-copy among canonical articles, else a new
+    article, indexed for the copies to come. ``previous`` is the page's earlier version:
+    its article is no candidate, so a publisher's correction is kept as new text.
+    """
+    signature = dedup.signature_of(article.paragraphs)  # None: too short to compare
+    if signature is not None:
+        # PostgreSQL: writers of near-copies queue here, so the second sees the first.
+        dedup.lock_buckets(session, signature)
+    stored = session.scalars(select(Article).where(Article.body_hash == article.body_hash)).first()
+    near = None
+    if stored is None and signature is not None:
+        exclude = (previous.article_id,) if previous is not None else ()
+        match = dedup.best_match(session, signature, exclude=exclude)
+        if match is not None:
+            stored = session.get(Article, match.article_id)
+            near = {"jaccard": match.jaccard, "containment": round(match.containment, 3)}
     if stored is None:
-        stored = Article(
-            title=article.title,
-            body=article.body,
-            body_hash=body_hash,
-            language=article.language,
-            dateline=article.dateline,
-            agency=article.agency,
-            byline=article.byline,
-            published_at=claimed,
-            word_count=len(article.body.split()),
-            first_seen_at=now,
-        )
-        session.add(stored)
-        session.flush()
-    elif claimed is not None and (stored.published_at is None or claimed < stored.published_at):
+        stored = _new_article(session, article, now)
+        if signature is not None:
+            dedup.index_article(session, stored.id, signature)
+        return stored, None
+    claimed = _claimed_utc(article)
+    if claimed is not None and (stored.published_at is None or claimed < stored.published_at):
         # Best evidence so far: the earliest date any carrying page claimed.
         stored.published_at = claimed
+    return stored, near
+
+
+def _claimed_utc(article: ExtractedArticle) -> datetime | None:
+    return to_utc_naive(article.claimed_date.value) if article.claimed_date else None
+
+
+def _new_article(session: Session, article: ExtractedArticle, now: datetime) -> Article:
+    stored = Article(
+        title=article.title,
+        body=article.body,
+        body_hash=article.body_hash,
+        language=article.language,
+        dateline=article.dateline,
+        agency=article.agency,
+        byline=article.byline,
+        published_at=_claimed_utc(article),
+        word_count=len(article.body.split()),
+        first_seen_at=now,
+    )
+    session.add(stored)
+    session.flush()
     return stored
 
 

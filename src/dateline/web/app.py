@@ -17,7 +17,9 @@ from dateline import __version__
 from dateline.errors import DatelineError
 from dateline.settings import Settings
 from dateline.store.db import Store
-from dateline.web import api, feeds, info_pages, pages
+from dateline.web import api, api_docs, feeds, info_pages, pages
+from dateline.web.fastpath import FastPath
+from dateline.web.maintenance import Maintenance
 from dateline.web.security import SecurityHeaders
 from dateline.web.site import Site
 
@@ -40,12 +42,17 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or Store(settings.resolved_database_url)
     site = Site(settings, store)
 
+    maintenance = Maintenance(site)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        site.catalog.fresh()  # build the in-memory index before the first request
         site.events.start()
+        maintenance.start()
         try:
             yield
         finally:
+            maintenance.stop()
             site.events.close()
 
     app = FastAPI(
@@ -62,8 +69,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(info_pages.router)
     app.include_router(feeds.router)
     app.include_router(api.router)
+    app.include_router(api_docs.router)
     _install_error_handlers(app, site)
     app.add_middleware(SecurityHeaders)
+    # Outermost: answers cached article and home pages without the framework's machinery.
+    app.add_middleware(FastPath, site=site)
     return app
 
 

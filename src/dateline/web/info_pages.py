@@ -122,6 +122,12 @@ async def clear(request: Request, csrf: Annotated[str | None, Form()] = None) ->
     return RedirectResponse(f"/me?cleared={removed}", status_code=303)
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the SVG icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/healthz", include_in_schema=False)
 async def healthz(request: Request) -> Response:
     site = site_of(request)

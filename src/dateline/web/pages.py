@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from dateline.errors import NotFound
 from dateline.readers.events import toggle_reaction
-from dateline.store.queries import ListFilter, slugify
+from dateline.store.queries import ListFilter
 from dateline.web import list_views
 from dateline.web.contexts import to_jsonable
 from dateline.web.readers import ReaderContext, reader_context, with_reader_cookie
 from dateline.web.security import csrf_ok
-from dateline.web.site import REACTION_MARKER, RECOMMENDATION_MARKER, Site
+from dateline.web.site import Site
 
 router = APIRouter()
 HTML = "text/html; charset=utf-8"
@@ -79,7 +79,7 @@ async def article(request: Request, article_id: int, slug: str) -> Response:
         if page is None:
             raise NotFound(f"No article {article_id}.")
         return with_reader_cookie(JSONResponse(to_jsonable(page)), reader)
-    cached = site.pages.get(("article", article_id))
+    cached = site.peek_article(article_id)
     if cached is None:
         cached = await run_in_threadpool(site.cached_article, article_id)
         if cached is None:
@@ -87,18 +87,9 @@ async def article(request: Request, article_id: int, slug: str) -> Response:
     if slug != cached.slug:
         return RedirectResponse(f"/a/{article_id}/{cached.slug}", status_code=301)
     site.record_article_view(reader, article_id, clicked_from(request))
-    if reader.reader_id and not reader.new:
-        reaction_html, reco_html = await run_in_threadpool(
-            site.personal_parts, article_id, reader.reader_id, cached.reactions
-        )
-    else:
-        reaction_html, reco_html = await run_in_threadpool(
-            site.anonymous_parts, article_id, reader.reader_id, cached.reactions
-        )
-    html = cached.html.replace(REACTION_MARKER, reaction_html, 1).replace(
-        RECOMMENDATION_MARKER, reco_html, 1
-    )
-    response = HTMLResponse(html)
+    known = bool(reader.reader_id) and not reader.new
+    body = await run_in_threadpool(site.article_bytes, cached, article_id, reader.reader_id, known)
+    response = HTMLResponse(body)
     response.headers["cache-control"] = PRIVATE_CACHE
     return with_reader_cookie(response, reader)
 
@@ -141,14 +132,11 @@ async def home(request: Request) -> Response:
     site = site_of(request)
     reader = reader_context(request, site)
     if wants_json(request):
-        ctx = await run_in_threadpool(list_views.home_page, site)
+        ctx = await run_in_threadpool(site.home_page)
         return with_reader_cookie(JSONResponse(to_jsonable(ctx)), reader)
-    html = site.pages.get("home")
+    html = site.peek_home()
     if html is None:
-        ctx = await run_in_threadpool(list_views.home_page, site)
-        slugs = {name: slugify(name.removeprefix("category:")) for name in ctx.sections}
-        html = site.render("home.html", page=ctx, slugs=slugs)
-        site.pages.put("home", html)
+        html = await run_in_threadpool(site.home_bytes)
     response = HTMLResponse(html)
     response.headers["cache-control"] = PRIVATE_CACHE
     return with_reader_cookie(response, reader)
@@ -181,7 +169,7 @@ async def category(request: Request, slug: str, after: str | None = None) -> Res
     )
 
 
-@router.get("/s/{source_id}", include_in_schema=False)
+@router.get("/source/{source_id}", include_in_schema=False)
 async def source(request: Request, source_id: int, after: str | None = None) -> Response:
     site = site_of(request)
     reader = reader_context(request, site)

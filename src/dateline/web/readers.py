@@ -37,7 +37,7 @@ class ReaderContext:
 def reader_context(request: Request, site: Site) -> ReaderContext:
     cached = request.scope.get("dateline.reader")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     user_agent = request.headers.get("user-agent")
     bot = is_bot(user_agent)
     raw = request.cookies.get(COOKIE)

@@ -1,0 +1,278 @@
+"""Response models of the JSON API, and their conversion from the library's dataclasses.
+
+The library returns frozen dataclasses (``ArticleSummary``, ``ArticleDetail``, ``ListEntry``,
+``SearchHit``); the API turns them into Pydantic models here so ``/api/openapi.json``
+documents real schemas and schemathesis can check every response against them.
+
+Conventions, stated once: datetimes are ISO 8601 in UTC with an explicit ``Z``; a category
+marked ``category_is_claim`` is the source's own label, not Dateline's; anything a carrying
+page *claimed* (date, category, counts) sits under ``claims`` and is never our number.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from dateline.store.models import Source
+from dateline.store.queries import ArticleDetail, ArticleSummary, Carrier
+from dateline.store.search import MARK_END, MARK_START, SearchHit
+from dateline.web.contexts import ArticleList, date_claims
+
+
+def utc(at: datetime | None) -> datetime | None:
+    """Stored datetimes are naive UTC: say so in the output (``…Z``)."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+class ErrorBody(BaseModel):
+    status: int = Field(description="The HTTP status, repeated for clients that lose it.")
+    code: str = Field(description="Short stable code: not_found, invalid, bad_cursor, …")
+    message: str = Field(description="What went wrong, for a person.")
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every /api path, whatever the status."""
+
+    error: ErrorBody
+
+
+class Summary(BaseModel):
+    id: int
+    title: str
+    slug: str
+    url: str = Field(description="The article page on this site (a path).")
+    published_at: datetime | None
+    source_id: int
+    source_name: str
+    category: str
+    category_is_claim: bool = Field(description="True: the source's own category, a claim.")
+
+
+class ArticleListOut(BaseModel):
+    items: list[Summary]
+    next: str | None = Field(description="Pass as `after` for the next page; null at the end.")
+
+
+class CarrierClaims(BaseModel):
+    """What a carrying page said about the article: its claims, not our facts."""
+
+    date: str | None
+    category: str | None
+    reactions: int | None
+    reaction_label: str | None
+    views: int | None
+
+
+class CarrierOut(BaseModel):
+    page_id: int
+    source_id: int
+    source_name: str
+    url: str | None
+    first_seen_at: datetime
+    claims: CarrierClaims
+
+
+class DateClaimOut(BaseModel):
+    source_name: str
+    claimed: str
+
+
+class SourceRef(BaseModel):
+    id: int
+    name: str
+    url: str | None
+
+
+class ArticleOut(BaseModel):
+    id: int
+    title: str
+    slug: str
+    url: str
+    body: str
+    paragraphs: list[str]
+    language: str | None
+    dateline: str | None
+    agency: str | None
+    byline: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    word_count: int
+    category: str
+    category_is_claim: bool
+    source: SourceRef
+    carriers: list[CarrierOut] = Field(description="Every page carrying it, first seen first.")
+    date_claims: list[DateClaimOut] = Field(description="Carriers' dates that differ from ours.")
+    views: int = Field(description="Our own view count.")
+    reactions: int = Field(description="Our own reaction count (never a carrier's claim).")
+    reacted: bool = Field(description="Whether the reader of the cookie reacted to it.")
+
+
+class EntryOut(BaseModel):
+    position: int
+    reason: str = Field(description="Why this article is in the list.")
+    article: Summary
+
+
+class ListOut(BaseModel):
+    name: str = Field(description="related | ranking | recommendation")
+    title: str
+    items: list[EntryOut]
+
+
+class TextPart(BaseModel):
+    text: str
+    match: bool = Field(description="True where the text matched the query.")
+
+
+class SearchHitOut(BaseModel):
+    article: Summary
+    title_parts: list[TextPart]
+    snippet: str = Field(description="Plain text around the matches.")
+    snippet_parts: list[TextPart] = Field(description="`snippet` split into matched parts.")
+    score: float = Field(description="Higher is better; comparable within one search only.")
+
+
+class SearchOut(BaseModel):
+    query: str
+    items: list[SearchHitOut]
+    next: str | None
+
+
+class ReactionOut(BaseModel):
+    article_id: int
+    reacted: bool
+    count: int
+
+
+class ReaderOut(BaseModel):
+    known: bool = Field(description="False when this answer issued the cookie, or to a bot.")
+    csrf_token: str | None = Field(description="Send as `X-CSRF-Token` when reacting.")
+
+
+class CategoryOut(BaseModel):
+    name: str
+    slug: str
+    count: int
+    is_claim: bool = Field(description="Sources' own labels until the classifier lands.")
+
+
+class SourceOut(BaseModel):
+    id: int
+    name: str
+    home_url: str | None
+    kind: str
+
+
+# --- conversions -------------------------------------------------------------------------------
+
+
+def summary_out(s: ArticleSummary) -> Summary:
+    return Summary(
+        id=s.id,
+        title=s.title,
+        slug=s.slug,
+        url=f"/a/{s.id}/{s.slug}",
+        published_at=utc(s.published_at),
+        source_id=s.source_id,
+        source_name=s.source_name,
+        category=s.category,
+        category_is_claim=s.category_is_claim,
+    )
+
+
+def carrier_out(c: Carrier) -> CarrierOut:
+    return CarrierOut(
+        page_id=c.page_id,
+        source_id=c.source_id,
+        source_name=c.source_name,
+        url=c.url,
+        first_seen_at=utc(c.first_seen_at) or c.first_seen_at,
+        claims=CarrierClaims(
+            date=c.claimed_date,
+            category=c.claimed_category,
+            reactions=c.claimed_reactions,
+            reaction_label=c.claimed_reaction_label,
+            views=c.claimed_views,
+        ),
+    )
+
+
+def article_out(a: ArticleDetail, reacted: bool) -> ArticleOut:
+    return ArticleOut(
+        id=a.id,
+        title=a.title,
+        slug=a.slug,
+        url=f"/a/{a.id}/{a.slug}",
+        body=a.body,
+        paragraphs=a.paragraphs,
+        language=a.language,
+        dateline=a.dateline,
+        agency=a.agency,
+        byline=a.byline,
+        published_at=utc(a.published_at),
+        first_seen_at=utc(a.first_seen_at) or a.first_seen_at,
+        word_count=a.word_count,
+        category=a.category,
+        category_is_claim=a.category_is_claim,
+        source=SourceRef(id=a.source_id, name=a.source_name, url=a.source_url),
+        carriers=[carrier_out(c) for c in a.carriers],
+        date_claims=[
+            DateClaimOut(source_name=d.source_name, claimed=d.claimed) for d in date_claims(a)
+        ],
+        views=a.views,
+        reactions=a.reactions,
+        reacted=reacted,
+    )
+
+
+def list_out(lst: ArticleList) -> ListOut:
+    return ListOut(
+        name=lst.name,
+        title=lst.title,
+        items=[
+            EntryOut(position=e.position, reason=e.reason, article=summary_out(e.article))
+            for e in lst.entries
+        ],
+    )
+
+
+_MARKS = re.compile(f"([{MARK_START}{MARK_END}])")
+
+
+def text_parts(marked: str) -> list[TextPart]:
+    """Split text with the search's private-use match markers into plain parts.
+
+    Unit-free on purpose: offsets would differ between Python (code points) and
+    JavaScript (UTF-16 units). Unbalanced or stray markers are tolerated, like the page's.
+    """
+    parts: list[TextPart] = []
+    inside = False
+    for piece in _MARKS.split(marked):
+        if piece in (MARK_START, MARK_END):
+            inside = piece == MARK_START
+        elif piece:
+            if parts and parts[-1].match == inside:
+                parts[-1] = TextPart(text=parts[-1].text + piece, match=inside)
+            else:
+                parts.append(TextPart(text=piece, match=inside))
+    return parts
+
+
+def hit_out(hit: SearchHit, summary: ArticleSummary) -> SearchHitOut:
+    snippet_parts = text_parts(hit.snippet)
+    return SearchHitOut(
+        article=summary_out(summary),
+        title_parts=text_parts(hit.title_marked),
+        snippet="".join(p.text for p in snippet_parts),
+        snippet_parts=snippet_parts,
+        score=hit.score,
+    )
+
+
+def source_out(source: Source) -> SourceOut:
+    return SourceOut(id=source.id, name=source.name, home_url=source.home_url, kind=source.kind)

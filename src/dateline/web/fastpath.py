@@ -1,0 +1,149 @@
+"""A lean path for the two hottest pages when their shared bytes are cached.
+
+``GET /a/{id}/{slug}`` and ``GET /`` without a query string are answered here, before
+FastAPI's routing, dependency and response machinery: the cookie and User-Agent are read
+straight from the ASGI headers, the cached shared page gets the counts, the Ranking list
+and the reader's parts spliced in (``Site.article_bytes``), the view is queued in the
+event buffer, and a new reader gets the cookie. The bytes are exactly what the FastAPI
+routes in ``pages.py`` send (tested).
+
+Anything else falls through to FastAPI unchanged: another method or path, a query string
+(JSON twins, list clicks), a page not cached yet in this worker, a wrong slug (the route
+redirects), a cookie that is present but not a valid reader id, or any error here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dateline.readers.identity import (
+    cookieless_key,
+    is_bot,
+    new_reader_id,
+    reader_key,
+    valid_reader_id,
+)
+from dateline.web.readers import COOKIE, COOKIE_MAX_AGE_DAYS, ReaderContext
+from dateline.web.security import SECURITY_HEADERS, ASGIApp, Receive, Scope, Send
+from dateline.web.site import Site
+
+log = logging.getLogger(__name__)
+
+HTML_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-type", b"text/html; charset=utf-8"),
+    (b"cache-control", b"private, no-cache"),
+    *SECURITY_HEADERS,
+]
+# User-Agents remembered by the bot check (a load of real traffic has few distinct ones).
+UA_CACHE_MAX = 4096
+# The longest article id the fast path parses (64-bit ids have at most 19 digits).
+MAX_ID_DIGITS = 18
+
+
+class FastPath:
+    """Pure ASGI middleware in front of the app; see the module docstring."""
+
+    def __init__(self, app: ASGIApp, site: Site) -> None:
+        self.app = app
+        self.site = site
+        self._bots: dict[str, bool] = {}
+        self._cookie_tail = (
+            f"; HttpOnly; Max-Age={COOKIE_MAX_AGE_DAYS * 86400}; Path=/; SameSite=lax"
+            + ("; Secure" if site.secure_cookies else "")
+        ).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
+            try:
+                answer = self._answer(scope)
+            except Exception:  # never worse than the normal path: let it handle the request
+                log.exception("fast path failed; falling back", extra={"path": scope["path"]})
+                answer = None
+            if answer is not None:
+                body, cookie = answer
+                headers = [(b"content-length", str(len(body)).encode()), *HTML_HEADERS]
+                if cookie is not None:
+                    headers.append((b"set-cookie", cookie))
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def _answer(self, scope: Scope) -> tuple[bytes, bytes | None] | None:
+        path: str = scope["path"]
+        site = self.site
+        if path == "/":
+            home = site.peek_home()
+            if home is None:
+                return None
+            reader = self._reader(scope)
+            return (home, self._cookie(reader)) if reader is not None else None
+        if not path.startswith("/a/"):
+            return None
+        digits, sep, slug = path[3:].partition("/")
+        if not sep or not digits.isascii() or not digits.isdigit() or len(digits) > MAX_ID_DIGITS:
+            return None
+        article_id = int(digits)
+        cached = site.peek_article(article_id)
+        if cached is None or cached.slug != slug:
+            return None
+        reader = self._reader(scope)
+        if reader is None:
+            return None
+        site.record_article_view(reader, article_id)
+        known = reader.reader_id is not None and not reader.new
+        body = site.article_bytes(cached, article_id, reader.reader_id, known)
+        return body, self._cookie(reader)
+
+    def _reader(self, scope: Scope) -> ReaderContext | None:
+        """Like ``readers.reader_context``; None for a cookie this path does not handle."""
+        cookie_header = user_agent = None
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie_header = value.decode("latin-1")
+            elif name == b"user-agent":
+                user_agent = value.decode("latin-1")
+        bot = self._is_bot(user_agent)
+        site = self.site
+        raw = _cookie_value(cookie_header) if cookie_header else None
+        if raw is not None:
+            # The only shape new_reader_id makes: anything else (quoted, forged) goes the
+            # normal way, which ignores it exactly as it always did.
+            if not valid_reader_id(raw):
+                return None
+            return ReaderContext(raw, False, reader_key(raw), bot, site.secure_cookies)
+        client = scope.get("client")
+        ip = client[0] if client else ""
+        key = cookieless_key(ip, user_agent, site.secret)
+        return ReaderContext(
+            None if bot else new_reader_id(), not bot, key, bot, site.secure_cookies
+        )
+
+    def _is_bot(self, user_agent: str | None) -> bool:
+        if not user_agent:
+            return False
+        known = self._bots.get(user_agent)
+        if known is None:
+            if len(self._bots) >= UA_CACHE_MAX:
+                self._bots.clear()
+            known = self._bots[user_agent] = is_bot(user_agent)
+        return known
+
+    def _cookie(self, reader: ReaderContext) -> bytes | None:
+        if reader.new and reader.reader_id:
+            return f"{COOKIE}={reader.reader_id}".encode() + self._cookie_tail
+        return None
+
+
+def _cookie_value(header: str) -> str | None:
+    """The last ``dl_reader`` value in a Cookie header, as Starlette's parser reads it."""
+    if COOKIE not in header:
+        return None
+    found = None
+    for chunk in header.split(";"):
+        key, sep, value = chunk.partition("=")
+        if not sep:
+            key, value = "", chunk
+        if key.strip() == COOKIE:
+            found = value.strip()
+    return found
