@@ -71,6 +71,15 @@ def _parse_positive_float(raw: Any) -> float:
     return value
 
 
+def _parse_fraction(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a number from 0 to 1, got {raw!r}")
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be from 0 to 1, got {raw!r}")
+    return value
+
+
 def _parse_non_negative_int(raw: Any) -> int:
     if isinstance(raw, bool):
         raise ValueError(f"expected an integer, got {raw!r}")
@@ -216,7 +225,18 @@ REGISTRY: tuple[Setting, ...] = (
         "page_cache_seconds",
         _parse_positive_float,
         5.0,
-        "Longest time a cached page may show stale counts or lists.",
+        "Longest time a cached page may show stale counts or lists (plus the time to "
+        "rebuild it; stale entries are rebuilt in the background from 3/4 of this).",
+        "float",
+    ),
+    Setting(
+        "impression_sample_rate",
+        _parse_fraction,
+        0.05,
+        "Fraction of viewers (a stable choice by a hash of the viewer) whose list "
+        "impressions and list clicks are stored; 1 stores all. Each counted article view "
+        "stores up to 26 impression rows, about 9x the write cost of the view itself, which "
+        "SQLite's single writer cannot sustain under load.",
         "float",
     ),
 )

@@ -1,54 +1,257 @@
-"""Rendered-bytes caches with a time bound and explicit invalidation.
+"""Rendered-bytes caches with a time bound, background refresh and explicit invalidation.
 
 What is the same for every reader (an article page without its per-reader parts, home,
-category pages, feeds) is rendered once and served as bytes. An entry lives at most
-``ttl`` seconds (the documented staleness bound across web workers); this worker drops an
-entry at once when it changes something the entry shows (a reaction, say).
+category pages, feeds) is rendered once and served as bytes; per-reader state and
+counts are cached the same way.
+
+**Staleness bound.** An entry is served for at most ``ttl`` seconds after the data it
+shows was read (the documented bound across web workers, ``page_cache_seconds``). Once it
+is older than ``refresh_after`` (three quarters of ``ttl``), the first request that reads
+it (``peek`` with a rebuild function) still gets it, and the entry is rebuilt *once* in the
+background by the ``Refresher``: requests never wait for a rebuild and never rebuild the
+same entry in parallel (no stampede when a hot entry expires). A value is put with the
+time its data was read, so a rebuild that took a while is not made to look newer than it
+is. An entry older than ``ttl`` is never served: the caller builds it itself, and
+``get_or_build`` makes concurrent callers share one build (single flight).
+
+**Invalidation.** ``invalidate`` / ``clear`` drop entries at once (this worker shows a
+reaction immediately), and a rebuild that started before an invalidation cannot put its
+older value back (each put carries the generation it started from).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
 
 V = TypeVar("V")
 # Enough for the hot set of a large site; least recently used entries go first.
 DEFAULT_MAX_ENTRIES = 20_000
+# Fraction of the ttl after which a read schedules a background rebuild.
+REFRESH_AT = 0.75
+# Keys remembered as invalidated since a generation before they are forgotten wholesale
+# (forgetting is treated as a clear: in-flight rebuilds are then all discarded).
+MAX_KILLED = 10_000
+
+
+class Refresher:
+    """One daemon thread per worker process running deduplicated background jobs.
+
+    ``schedule(key, job)`` queues ``job`` unless a job with that key is already queued or
+    running. Jobs run one at a time, off the event loop; an error is logged and dropped
+    (the entry then expires and the next request builds it itself).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: OrderedDict[Hashable, Callable[[], object]] = OrderedDict()
+        self._running: set[Hashable] = set()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.ran = 0  # jobs run (for tests and measurements)
+
+    def schedule(self, key: Hashable, job: Callable[[], object]) -> bool:
+        """Queue ``job``; False when one with ``key`` is already pending."""
+        with self._cond:
+            if key in self._jobs or key in self._running:
+                return False
+            self._jobs[key] = job
+            self._ensure_thread()
+            self._cond.notify()
+            return True
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._jobs) + len(self._running)
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until no job is queued or running (tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.pending():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _ensure_thread(self) -> None:
+        # Started lazily, and again in a forked child (threads do not survive a fork).
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            self._pid = os.getpid()
+            self._running.clear()
+            self._thread = threading.Thread(target=self._run, name="dateline-refresh", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs:
+                    self._cond.wait()
+                key, job = self._jobs.popitem(last=False)
+                self._running.add(key)
+            try:
+                job()
+            except Exception:
+                log.exception("background refresh failed", extra={"key": repr(key)})
+            finally:
+                with self._cond:
+                    self._running.discard(key)
+                    self.ran += 1
+
+
+class _Flight:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: object = None
+        self.error: BaseException | None = None
 
 
 class TTLCache(Generic[V]):
-    def __init__(self, ttl: float, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        refresher: Refresher | None = None,
+        refresh_at: float = REFRESH_AT,
+    ) -> None:
         self.ttl = ttl
+        self.refresh_after = ttl * refresh_at
         self.max_entries = max_entries
+        self.refresher = refresher
         self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
+        self._gen = 0  # bumped by every invalidate/clear
+        self._cleared_at = 0
+        self._killed: dict[Hashable, int] = {}
+        self._flights: dict[Hashable, _Flight] = {}
+        self.builds = 0  # values built by get_or_build or a rebuild (tests, measurements)
+
+    # --- reading ---------------------------------------------------------------------------
 
     def get(self, key: Hashable) -> V | None:
+        """The value if it is younger than ``ttl`` (no refresh is scheduled)."""
+        return self.read(key)[0]
+
+    def peek(self, key: Hashable, rebuild: Callable[[], V] | None = None) -> V | None:
+        """The value if younger than ``ttl``; past ``refresh_after``, rebuild in background."""
+        value, due = self.read(key)
+        if due and rebuild is not None:
+            self.refresh(key, rebuild)
+        return value
+
+    def read(self, key: Hashable) -> tuple[V | None, bool]:
+        """(value or None, whether it is past ``refresh_after``); nothing is scheduled."""
         with self._lock:
             item = self._items.get(key)
             if item is None:
-                return None
-            expires, value = item
-            if expires < time.monotonic():
+                return None, False
+            born, value = item
+            age = time.monotonic() - born
+            if age >= self.ttl:
                 del self._items[key]
-                return None
+                return None, False
             self._items.move_to_end(key)
-            return value
+            return value, age >= self.refresh_after
 
-    def put(self, key: Hashable, value: V) -> None:
+    def refresh(self, key: Hashable, rebuild: Callable[[], V]) -> None:
+        """Rebuild ``key`` in the background (once, however many callers ask)."""
+        if self.refresher is None:
+            return
+
+        def job() -> None:
+            since, born = self.generation(), time.monotonic()
+            value = rebuild()
+            self.builds += 1
+            if value is None:  # gone meanwhile (a deleted article, say)
+                self.invalidate(key)
+            else:
+                self.put(key, value, since=since, born=born)
+
+        self.refresher.schedule((id(self), key), job)
+
+    def get_or_build(self, key: Hashable, build: Callable[[], V]) -> V:
+        """The cached value, or one build shared by every concurrent caller (blocking).
+
+        A build that returns None (nothing to show) is passed on but not cached.
+        """
+        value = self.peek(key, build)
+        if value is not None:
+            return value
         with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, value)
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value  # type: ignore[return-value]
+        try:
+            since, born = self.generation(), time.monotonic()
+            value = build()
+            self.builds += 1
+            if value is not None:
+                self.put(key, value, since=since, born=born)
+            flight.value = value
+            return value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        with self._lock:
+            return self._gen
+
+    def put(
+        self, key: Hashable, value: V, *, since: int | None = None, born: float | None = None
+    ) -> bool:
+        """Store ``value`` (read at ``born``, default now); with ``since``, only if ``key``
+        was not invalidated after generation ``since``. False when discarded."""
+        with self._lock:
+            if since is not None and (
+                since < self._cleared_at or self._killed.get(key, -1) > since
+            ):
+                return False
+            self._items[key] = (time.monotonic() if born is None else born, value)
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
+            return True
 
     def invalidate(self, key: Hashable) -> None:
         with self._lock:
             self._items.pop(key, None)
+            self._gen += 1
+            if len(self._killed) >= MAX_KILLED:
+                self._killed.clear()
+                self._cleared_at = self._gen
+            self._killed[key] = self._gen
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._gen += 1
+            self._cleared_at = self._gen
+            self._killed.clear()
+
+    def keys_due(self) -> list[Hashable]:
+        """Keys past ``refresh_after`` (still served): what a batched refresh should redo."""
+        now = time.monotonic()
+        with self._lock:
+            return [k for k, (born, _v) in self._items.items() if now - born >= self.refresh_after]
+
+    def __len__(self) -> int:
+        return len(self._items)

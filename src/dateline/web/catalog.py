@@ -8,9 +8,12 @@ by scanning it.
 
 **Freshness**: the corpus only changes by adding pages (a new article, a new version, a
 date correction and a supersession all arrive with a new page row), so ``max(pages.id)``
-and ``count(pages)`` are a version. It is checked at most every ``check_seconds``
-(``page_cache_seconds``); on a change the index is rebuilt. So a list is never older than
-that bound plus the rebuild time (about a second per 100,000 articles).
+and ``count(pages)`` are a version. Once the last check is three quarters of
+``check_seconds`` (``page_cache_seconds``) old, the check — and on a change the rebuild —
+runs in the background (``Refresher``), never on the event loop nor in a request; the old
+index keeps serving meanwhile. Past ``check_seconds`` without a check, ``current()`` says
+no (the fast path steps aside) and ``fresh()`` checks in the calling thread. So a list is
+never older than that bound plus the rebuild time (about a second per 100,000 articles).
 
 ``IndexedRankers`` implements the ``Rankers`` interface with exactly the rules of
 ``SimpleRankers`` (same candidates, same order, same reasons), reading the index instead of
@@ -47,6 +50,7 @@ from dateline.store.queries import (
     summaries_query,
     to_summary,
 )
+from dateline.web.cache import REFRESH_AT, Refresher
 
 Version = tuple[int, int]
 
@@ -54,9 +58,12 @@ Version = tuple[int, int]
 class Catalog:
     """Summaries of every listed article, newest first (``sort date``, then id)."""
 
-    def __init__(self, store: Store, check_seconds: float) -> None:
+    def __init__(
+        self, store: Store, check_seconds: float, refresher: Refresher | None = None
+    ) -> None:
         self.store = store
         self.check_seconds = check_seconds
+        self.refresher = refresher
         self.items: list[ArticleSummary] = []
         self.sort_at: dict[int, datetime] = {}
         self.by_id: dict[int, ArticleSummary] = {}
@@ -71,21 +78,43 @@ class Catalog:
             top, count = session.execute(select(func.max(Page.id), func.count(Page.id))).one()
         return int(top or 0), int(count or 0)
 
+    def current(self) -> bool:
+        """True when the index was checked within ``check_seconds`` (never blocks).
+
+        Past three quarters of that, a background check is scheduled.
+        """
+        if self.version is None:
+            return False
+        age = time.monotonic() - self._checked
+        if age >= self.check_seconds * REFRESH_AT:
+            self._schedule_check()
+        return age < self.check_seconds
+
     def fresh(self) -> Catalog:
-        """The index, rebuilt first when the corpus changed (checked every check_seconds)."""
-        now = time.monotonic()
-        if self.version is not None and now - self._checked < self.check_seconds:
+        """The index, checked (and rebuilt when the corpus changed) if ``check_seconds`` old."""
+        if self.current():
             return self
+        self._check()
+        return self
+
+    def _schedule_check(self) -> None:
+        if self.refresher is not None:
+            self.refresher.schedule(("catalog", id(self)), self._check)
+
+    def _check(self) -> None:
         with self._lock:
-            if self.version is not None and time.monotonic() - self._checked < self.check_seconds:
-                return self
+            if (
+                self.version is not None
+                and time.monotonic() - self._checked < self.check_seconds * REFRESH_AT
+            ):
+                return
+            started = time.monotonic()
             version = self._current_version()
             if version != self.version:
                 self._load(version)
                 for listener in self.listeners:
                     listener()
-            self._checked = time.monotonic()
-        return self
+            self._checked = started
 
     def _load(self, version: Version) -> None:
         query = summaries_query().add_columns(sort_date.label("sort_key"))

@@ -3,12 +3,15 @@
 ``GET /a/{id}/{slug}`` and ``GET /`` without a query string are answered here, before
 FastAPI's routing, dependency and response machinery: the cookie and User-Agent are read
 straight from the ASGI headers, the cached shared page gets the counts, the Ranking list
-and the reader's parts spliced in (``Site.article_bytes``), the view is queued in the
-event buffer, and a new reader gets the cookie. The bytes are exactly what the FastAPI
+and the reader's parts spliced in (``Site.serve_article``), the view and the lists'
+impressions are queued in the event buffer, and a new reader gets the cookie. Nothing
+here reads the database or renders a template (it runs on the event loop): stale parts
+are rebuilt in the background (``cache.py``). The bytes are exactly what the FastAPI
 routes in ``pages.py`` send (tested).
 
 Anything else falls through to FastAPI unchanged: another method or path, a query string
-(JSON twins, list clicks), a page not cached yet in this worker, a wrong slug (the route
+(JSON twins, list clicks), a page or part not cached (or older than page_cache_seconds) in
+this worker, a wrong slug (the route
 redirects), a cookie that is present but not a valid reader id, or any error here.
 """
 
@@ -90,9 +93,10 @@ class FastPath:
         reader = self._reader(scope)
         if reader is None:
             return None
-        site.record_article_view(reader, article_id)
-        known = reader.reader_id is not None and not reader.new
-        body = site.article_bytes(cached, article_id, reader.reader_id, known)
+        # Never blocks: None when a part is not cached, and the route builds it.
+        body = site.serve_article(cached, article_id, reader, block=False)
+        if body is None:
+            return None
         return body, self._cookie(reader)
 
     def _reader(self, scope: Scope) -> ReaderContext | None:

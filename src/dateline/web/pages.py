@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -86,9 +87,9 @@ async def article(request: Request, article_id: int, slug: str) -> Response:
             raise NotFound(f"No article {article_id}.")
     if slug != cached.slug:
         return RedirectResponse(f"/a/{article_id}/{cached.slug}", status_code=301)
-    site.record_article_view(reader, article_id, clicked_from(request))
-    known = bool(reader.reader_id) and not reader.new
-    body = await run_in_threadpool(site.article_bytes, cached, article_id, reader.reader_id, known)
+    body = await run_in_threadpool(
+        partial(site.serve_article, block=True), cached, article_id, reader, clicked_from(request)
+    )
     response = HTMLResponse(body)
     response.headers["cache-control"] = PRIVATE_CACHE
     return with_reader_cookie(response, reader)

@@ -7,7 +7,9 @@ same methods build the HTML pages and their JSON twins.
 from __future__ import annotations
 
 import json
+import threading
 import time
+import zlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,7 +34,7 @@ from dateline.store.db import Store
 from dateline.store.models import ArticleStats, Reaction
 from dateline.store.queries import ArticleDetail, Cursor, get_article, slugify
 from dateline.store.search import marked_to_html
-from dateline.web.cache import TTLCache
+from dateline.web.cache import Refresher, TTLCache
 from dateline.web.catalog import Catalog, IndexedRankers
 from dateline.web.contexts import (
     ArticleList,
@@ -58,6 +60,10 @@ MARKERS = (VIEWS_MARKER, REACTION_MARKER, RANKING_MARKER, RECOMMENDATION_MARKER)
 SKELETON_MAX_SECONDS = 3600.0
 # Shared article pages kept per worker (~15 KB each): the hot set of a large site.
 SKELETON_MAX_ENTRIES = 5000
+# Stale counts re-read per query by the background refresh.
+COUNTS_PER_QUERY = 500
+# The lists an article page showed: (list name, article ids in position order).
+Shown = tuple[tuple[str, tuple[int, ...]], ...]
 # Sections on the home page and how many items each shows (as in list_views).
 HOME_LATEST = 20
 HOME_MOST_READ = 8
@@ -104,6 +110,7 @@ class CachedArticle:
     slug: str
     reactions: int
     parts: tuple[bytes, ...] = ()
+    related: tuple[int, ...] = ()  # the Related list's article ids, in shown order
 
 
 @dataclass(frozen=True)
@@ -135,13 +142,21 @@ def _items(name: str, entries: list[ListEntry]) -> tuple[Item, ...]:
     )
 
 
+def shown_items(items: tuple[Item, ...], article_id: int, size: int) -> list[Item]:
+    """The items a list shows on ``article_id``'s page (never that article itself)."""
+    return [i for i in items if i.article_id != article_id][:size]
+
+
 def render_items(name: str, title: str, items: tuple[Item, ...], article_id: int, size: int) -> str:
     """The ``ranked_list`` macro of _macros.html as an f-string (the same bytes, tested)."""
+    return render_shown(name, title, shown_items(items, article_id, size), article_id)
+
+
+def render_shown(name: str, title: str, shown: list[Item], article_id: int) -> str:
     head = (
         f'<section class="list list-{name}" aria-labelledby="list-{name}">\n'
         f'  <h2 id="list-{name}">{title}</h2>\n'
     )
-    shown = [i for i in items if i.article_id != article_id][:size]
     if not shown:
         return head + '  <p class="muted">Nothing to show yet.</p>\n</section>'
     rows = "".join(
@@ -171,21 +186,27 @@ class Site:
         self.settings = settings
         self.store = store
         ttl = settings.page_cache_seconds
-        self.catalog = Catalog(store, ttl)
+        # Rebuilds of stale entries, off the event loop, one at a time (see cache.py).
+        self.refresher = Refresher()
+        self.catalog = Catalog(store, ttl, self.refresher)
         self.rankers: Rankers = rankers or IndexedRankers(self.catalog)
         self.secret = secret_key(settings)
         self.name = settings.site_name
         self.base_url = settings.base_url.rstrip("/")
         self.secure_cookies = self.base_url.startswith("https://")
         self.asset_version = __version__
-        self.pages: TTLCache[Any] = TTLCache(ttl)
+        self.pages: TTLCache[Any] = TTLCache(ttl, refresher=self.refresher)
         # Shared article pages: valid until the corpus changes (see SKELETON_MAX_SECONDS).
-        self.skeletons: TTLCache[CachedArticle] = TTLCache(
-            SKELETON_MAX_SECONDS, SKELETON_MAX_ENTRIES
+        self.skeletons: TTLCache[CachedArticle | None] = TTLCache(
+            SKELETON_MAX_SECONDS, SKELETON_MAX_ENTRIES, refresher=self.refresher
         )
-        # (views, reactions) per article, page_cache_seconds; reader state is in ``pages``
-        # under ("reader", id), also page_cache_seconds.
+        # (views, reactions) per article, page_cache_seconds, refreshed in batches (one
+        # query for every stale entry); reader state is in ``pages`` under ("reader", id).
         self.counts_cache: TTLCache[tuple[int, int]] = TTLCache(ttl, 100_000)
+        self._due_counts: set[int] = set()
+        self._due_lock = threading.Lock()
+        # Fraction of viewers whose list impressions and clicks are stored (see settings).
+        self.impression_rate: float = settings.impression_sample_rate
         self.catalog.listeners.append(self._corpus_changed)
         self.events = EventBuffer(store, flush_seconds=settings.event_flush_seconds)
         self.seen_views = SeenViews()
@@ -216,14 +237,14 @@ class Site:
     # --- navigation ------------------------------------------------------------------------
 
     def nav(self) -> list[dict[str, str]]:
-        cached = self.pages.get("nav")
-        if cached is None:
-            cached = [
-                {"label": label, "slug": slugify(label), "count": str(n)}
-                for label, n in self.categories()
-            ]
-            self.pages.put("nav", cached)
-        return cached
+        nav: list[dict[str, str]] = self.pages.get_or_build("nav", self._build_nav)
+        return nav
+
+    def _build_nav(self) -> list[dict[str, str]]:
+        return [
+            {"label": label, "slug": slugify(label), "count": str(n)}
+            for label, n in self.categories()
+        ]
 
     def categories(self) -> list[tuple[str, int]]:
         """Like ``queries.categories``, from the in-memory catalog."""
@@ -253,17 +274,16 @@ class Site:
         return self._ranking(session)[0]
 
     def _ranking(self, session: Session | None = None) -> tuple[list[ListEntry], tuple[Item, ...]]:
-        cached = self.pages.get("ranking")
-        if cached is None:
-            if session is None:
-                with self.store.read() as own:
-                    ranked = self.rankers.ranking(own, self.now(), RANKING_SIZE + 1)
-            else:
-                ranked = self.rankers.ranking(session, self.now(), RANKING_SIZE + 1)
-            entries = self.entries(ranked)
-            cached = (entries, _items("ranking", entries))
-            self.pages.put("ranking", cached)
-        return cached
+        ranking: tuple[list[ListEntry], tuple[Item, ...]] = self.pages.get_or_build(
+            "ranking", self._build_ranking
+        )
+        return ranking
+
+    def _build_ranking(self) -> tuple[list[ListEntry], tuple[Item, ...]]:
+        with self.store.read() as session:
+            ranked = self.rankers.ranking(session, self.now(), RANKING_SIZE + 1)
+        entries = self.entries(ranked)
+        return entries, _items("ranking", entries)
 
     def recommendation_entries(
         self, session: Session, reader_id: str | None, exclude: int, size: int
@@ -312,15 +332,19 @@ class Site:
         )
 
     def peek_article(self, article_id: int) -> CachedArticle | None:
-        """The cached shared page, if there is one (no database work)."""
-        self.catalog.fresh()  # notices a changed corpus, which drops every shared page
-        return self.skeletons.get(article_id)
+        """The cached shared page, if there is one and the catalog is current (never blocks)."""
+        if not self.catalog.current():
+            return None
+        return self.skeletons.peek(article_id, lambda: self._build_article(article_id))
 
     def cached_article(self, article_id: int) -> CachedArticle | None:
-        """The shared rendering of an article page (see SKELETON_MAX_SECONDS)."""
-        cached = self.peek_article(article_id)
-        if cached is not None:
-            return cached
+        """The shared rendering of an article page (see SKELETON_MAX_SECONDS); blocking."""
+        self.catalog.fresh()  # notices a changed corpus, which drops every shared page
+        return self.skeletons.get_or_build(article_id, lambda: self._build_article(article_id))
+
+    def _build_article(self, article_id: int) -> CachedArticle | None:
+        since = self.counts_cache.generation()
+        born = time.monotonic()
         with self.store.read() as session:
             article = get_article(session, article_id)
             if article is None:
@@ -347,118 +371,183 @@ class Site:
             json_ld=self.json_ld(article),
             current_category=article.category,
         )
-        parts = _split(html)
+        shown_related = tuple(e.article.id for e in related.entries if e.article.id != article_id)[
+            :RELATED_SIZE
+        ]
         cached = CachedArticle(
-            html=html, slug=article.slug, reactions=article.reactions, parts=parts
+            html=html,
+            slug=article.slug,
+            reactions=article.reactions,
+            parts=_split(html),
+            related=shown_related,
         )
-        self.skeletons.put(article_id, cached)
-        self.counts_cache.put(article_id, (article.views, article.reactions))
+        self.counts_cache.put(
+            article_id, (article.views, article.reactions), since=since, born=born
+        )
         return cached
 
+    # --- counts and reader state: blocking builds (threadpool) or non-blocking peeks -----
+
     def counts(self, article_id: int) -> tuple[int, int]:
-        """(views, reactions) shown on the page, at most page_cache_seconds old."""
-        cached = self.counts_cache.get(article_id)
-        if cached is None:
-            with self.store.engine.connect() as conn:
-                row = conn.execute(
-                    select(ArticleStats.views, ArticleStats.reactions).where(
-                        ArticleStats.article_id == article_id
-                    )
-                ).first()
-                conn.rollback()
-            cached = (int(row[0]), int(row[1])) if row else (0, 0)
-            self.counts_cache.put(article_id, cached)
-        return cached
+        """(views, reactions) shown on the page, at most page_cache_seconds old; blocking."""
+        value = self.peek_counts(article_id)
+        if value is None:
+            value = self.counts_cache.get_or_build(
+                article_id, lambda: self._read_counts([article_id])[article_id]
+            )
+        return value
+
+    def peek_counts(self, article_id: int) -> tuple[int, int] | None:
+        """The cached counts; stale ones are re-read in one background query for all."""
+        value, due = self.counts_cache.read(article_id)
+        if due:
+            with self._due_lock:
+                self._due_counts.add(article_id)
+            self.refresher.schedule("counts", self._refresh_counts)
+        return value
+
+    def _refresh_counts(self) -> None:
+        with self._due_lock:
+            ids, self._due_counts = sorted(self._due_counts), set()
+        since, born = self.counts_cache.generation(), time.monotonic()
+        for n in range(0, len(ids), COUNTS_PER_QUERY):
+            chunk = ids[n : n + COUNTS_PER_QUERY]
+            for aid, value in self._read_counts(chunk).items():
+                self.counts_cache.put(aid, value, since=since, born=born)
+
+    def _read_counts(self, ids: list[int]) -> dict[int, tuple[int, int]]:
+        found = dict.fromkeys(ids, (0, 0))
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(ArticleStats.article_id, ArticleStats.views, ArticleStats.reactions).where(
+                    ArticleStats.article_id.in_(ids)
+                )
+            ).all()
+            conn.rollback()
+        for aid, views, reactions in rows:
+            found[int(aid)] = (int(views), int(reactions))
+        return found
 
     def reader_state(self, reader_id: str) -> ReaderState:
         """A reader's Recommendation candidates and reactions (a few indexed queries)."""
-        key = ("reader", reader_id)
-        state = self.pages.get(key)
-        if state is None:
-            with self.store.read() as session:
-                # One extra, so the list stays full on the page of an article it holds.
-                reco = self.recommendation_entries(session, reader_id, -1, RECOMMENDATION_SIZE + 1)
-                reacted = frozenset(
-                    session.scalars(
-                        select(Reaction.article_id).where(Reaction.reader_id == reader_id)
-                    )
-                )
-            state = ReaderState(
-                _items("recommendation", reco), reacted, csrf_token(self.secret, reader_id)
-            )
-            self.pages.put(key, state)
+        state: ReaderState = self.pages.get_or_build(
+            ("reader", reader_id), lambda: self._build_reader_state(reader_id)
+        )
         return state
 
-    def anonymous_state(self) -> ReaderState:
-        state = self.pages.get("anonymous-reco")
-        if state is None:
-            with self.store.read() as session:
-                reco = self.recommendation_entries(session, None, -1, RECOMMENDATION_SIZE + 1)
-            state = ReaderState(_items("recommendation", reco), frozenset(), "")
-            self.pages.put("anonymous-reco", state)
+    def peek_reader_state(self, reader_id: str) -> ReaderState | None:
+        state: ReaderState | None = self.pages.peek(
+            ("reader", reader_id), lambda: self._build_reader_state(reader_id)
+        )
         return state
+
+    def _build_reader_state(self, reader_id: str) -> ReaderState:
+        with self.store.read() as session:
+            # One extra, so the list stays full on the page of an article it holds.
+            reco = self.recommendation_entries(session, reader_id, -1, RECOMMENDATION_SIZE + 1)
+            reacted = frozenset(
+                session.scalars(select(Reaction.article_id).where(Reaction.reader_id == reader_id))
+            )
+        return ReaderState(
+            _items("recommendation", reco), reacted, csrf_token(self.secret, reader_id)
+        )
+
+    def anonymous_state(self) -> ReaderState:
+        state: ReaderState = self.pages.get_or_build("anonymous-reco", self._build_anonymous)
+        return state
+
+    def _build_anonymous(self) -> ReaderState:
+        with self.store.read() as session:
+            reco = self.recommendation_entries(session, None, -1, RECOMMENDATION_SIZE + 1)
+        return ReaderState(_items("recommendation", reco), frozenset(), "")
 
     def article_bytes(
         self, cached: CachedArticle, article_id: int, reader_id: str | None, known: bool
     ) -> bytes:
-        """The whole page: shared bytes with counts, Ranking and the reader's parts spliced in.
+        """The whole page for one reader (blocking: builds what is not cached)."""
+        composed = self.compose_article(cached, article_id, reader_id, known, block=True)
+        assert composed is not None
+        return composed[0]
+
+    def compose_article(
+        self,
+        cached: CachedArticle,
+        article_id: int,
+        reader_id: str | None,
+        known: bool,
+        *,
+        block: bool,
+    ) -> tuple[bytes, Shown] | None:
+        """The whole page: shared bytes with counts, Ranking and the reader's parts spliced
+        in, and the lists it shows as ``(name, [(position, article id)])``.
 
         ``known``: the reader sent a valid cookie (a new reader gets the shared
-        Recommendation, but a CSRF token for the cookie this response sets).
+        Recommendation, but a CSRF token for the cookie this response sets). Without
+        ``block`` nothing is built or read here: None when a part is not cached (or older
+        than page_cache_seconds), and the caller takes the blocking path.
         """
-        views, reactions = self.counts(article_id)
+        pages = self.pages
+        if block:
+            views, reactions = self.counts(article_id)
+            ranking = self._ranking()[1]
+            personal = bool(known and reader_id)
+            state = self.reader_state(reader_id or "") if personal else self.anonymous_state()
+        else:
+            counts = self.peek_counts(article_id)
+            ranked = pages.peek("ranking", self._build_ranking)
+            if known and reader_id:
+                maybe = self.peek_reader_state(reader_id)
+            else:
+                maybe = pages.peek("anonymous-reco", self._build_anonymous)
+            if counts is None or ranked is None or maybe is None:
+                return None
+            views, reactions = counts
+            ranking, state = ranked[1], maybe
         if known and reader_id:
-            state = self.reader_state(reader_id)
             csrf, reacted = state.csrf, article_id in state.reacted
         else:
-            state = self.anonymous_state()
             csrf = csrf_token(self.secret, reader_id) if reader_id else ""
             reacted = False
+        shown_ranking = shown_items(ranking, article_id, RANKING_SIZE)
+        shown_reco = shown_items(state.reco, article_id, RECOMMENDATION_SIZE)
         p = cached.parts
-        return b"".join(
+        body = b"".join(
             (
                 p[0],
                 views_text(views).encode(),
                 p[1],
                 render_reaction(article_id, csrf, reacted, reactions).encode(),
                 p[2],
-                render_items(
-                    "ranking", "Ranking", self._ranking()[1], article_id, RANKING_SIZE
-                ).encode(),
+                render_shown("ranking", "Ranking", shown_ranking, article_id).encode(),
                 p[3],
-                render_items(
-                    "recommendation", "Recommendation", state.reco, article_id, RECOMMENDATION_SIZE
-                ).encode(),
+                render_shown("recommendation", "Recommendation", shown_reco, article_id).encode(),
                 p[4],
             )
         )
-
-    def personal_parts(self, article_id: int, reader_id: str, reactions: int) -> tuple[str, str]:
-        """(reaction button, recommendation list) for one reader, cached per reader."""
-        state = self.reader_state(reader_id)
-        reaction_html = render_reaction(
-            article_id, state.csrf, article_id in state.reacted, reactions
+        shown: Shown = (
+            ("related", cached.related),
+            ("ranking", tuple(i.article_id for i in shown_ranking)),
+            ("recommendation", tuple(i.article_id for i in shown_reco)),
         )
-        reco_html = render_items(
-            "recommendation", "Recommendation", state.reco, article_id, RECOMMENDATION_SIZE
-        )
-        return reaction_html, reco_html
+        return body, shown
 
-    def render_reaction(
-        self, article_id: int, reader_id: str | None, reacted: bool, count: int
-    ) -> str:
-        csrf = csrf_token(self.secret, reader_id) if reader_id else ""
-        return render_reaction(article_id, csrf, reacted, count)
-
-    def anonymous_parts(
-        self, article_id: int, reader_id: str | None, reactions: int
-    ) -> tuple[str, str]:
-        """Parts for a reader we do not know yet: the shared newest-first recommendation."""
-        state = self.anonymous_state()
-        reco_html = render_items(
-            "recommendation", "Recommendation", state.reco, article_id, RECOMMENDATION_SIZE
-        )
-        return self.render_reaction(article_id, reader_id, False, reactions), reco_html
+    def serve_article(
+        self,
+        cached: CachedArticle,
+        article_id: int,
+        reader: ReaderContext,
+        clicked_from: tuple[str, int, int] | None = None,
+        *,
+        block: bool,
+    ) -> bytes | None:
+        """Compose the page for ``reader`` and record the view, its impressions, a click."""
+        known = reader.reader_id is not None and not reader.new
+        composed = self.compose_article(cached, article_id, reader.reader_id, known, block=block)
+        if composed is None:
+            return None
+        body, shown = composed
+        self.record_article_view(reader, article_id, clicked_from, shown)
+        return body
 
     # --- home ------------------------------------------------------------------------------
 
@@ -484,18 +573,22 @@ class Site:
         )
 
     def peek_home(self) -> bytes | None:
-        self.catalog.fresh()
-        return self.pages.get("home")
+        """The cached home page if current (never blocks; a stale one is rebuilt behind)."""
+        if not self.catalog.current():
+            return None
+        home: bytes | None = self.pages.peek("home", self._build_home)
+        return home
 
     def home_bytes(self) -> bytes:
         """The rendered home page, the same for everyone, cached page_cache_seconds."""
-        cached = self.peek_home()
-        if cached is None:
-            ctx = self.home_page()
-            slugs = {name: slugify(name.removeprefix("category:")) for name in ctx.sections}
-            cached = self.render("home.html", page=ctx, slugs=slugs).encode()
-            self.pages.put("home", cached)
-        return cached
+        self.catalog.fresh()
+        home: bytes = self.pages.get_or_build("home", self._build_home)
+        return home
+
+    def _build_home(self) -> bytes:
+        ctx = self.home_page()
+        slugs = {name: slugify(name.removeprefix("category:")) for name in ctx.sections}
+        return self.render("home.html", page=ctx, slugs=slugs).encode()
 
     # --- events ----------------------------------------------------------------------------
 
@@ -504,17 +597,37 @@ class Site:
         reader: ReaderContext,
         article_id: int,
         clicked_from: tuple[str, int, int] | None = None,
+        shown: Shown = (),
     ) -> None:
-        """Count a view (buffered; deduplicated per viewer and hour by the database)."""
+        """Count a view (buffered; deduplicated per viewer and hour by the database).
+
+        A counted view also records the lists the page showed (``shown``: list name and
+        article ids in position order) as impressions, and a click on a list link
+        (``clicked_from``) marks its impression clicked — both for the sampled viewers
+        only (``impression_sample_rate``), so clicks and impressions stay consistent.
+        """
         if reader.bot:
             return
         now = self.now()
         known = None if reader.new else reader.reader_id
-        if self.seen_views.first(article_id, reader.viewer_key, now):
-            self.events.record_view(article_id, reader.viewer_key, known, now)
-        if clicked_from is not None and known:
+        key = reader.viewer_key
+        if self.seen_views.first(article_id, key, now):
+            self.events.record_view(article_id, key, known, now)
+            if shown and self.samples(key):
+                for name, ids in shown:
+                    if ids:
+                        items = [(pos, aid) for pos, aid in enumerate(ids, 1)]
+                        self.events.record_impressions(key, known, name, items, now)
+        if clicked_from is not None and known and self.samples(key):
             list_name, position, _shown_on = clicked_from
-            self.events.record_click(reader.viewer_key, known, list_name, position, article_id, now)
+            self.events.record_click(key, known, list_name, position, article_id, now)
+
+    def samples(self, viewer_key: str) -> bool:
+        """Whether this viewer's impressions and clicks are stored (a stable choice)."""
+        rate = self.impression_rate
+        if rate >= 1.0:
+            return True
+        return zlib.crc32(viewer_key.encode()) < rate * 2**32
 
     def error_response(
         self, request: Any, status: int, title: str, message: str, code: str | None = None

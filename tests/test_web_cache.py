@@ -1,0 +1,113 @@
+"""The page caches (web/cache.py): single-flight builds, background refresh, invalidation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from dateline.web.cache import Refresher, TTLCache
+
+
+def _crowd(n: int, fn) -> list:
+    barrier = threading.Barrier(n)
+    out: list = []
+
+    def run() -> None:
+        barrier.wait()
+        out.append(fn())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_concurrent_misses_build_once():
+    cache: TTLCache[str] = TTLCache(5.0)
+    calls = []
+
+    def build() -> str:
+        calls.append(1)
+        time.sleep(0.1)  # long enough for every caller to arrive during the build
+        return "page"
+
+    assert _crowd(16, lambda: cache.get_or_build("k", build)) == ["page"] * 16
+    assert len(calls) == 1 and cache.builds == 1
+
+
+def test_a_failed_build_fails_every_waiter_and_is_not_cached():
+    cache: TTLCache[str] = TTLCache(5.0)
+
+    def build() -> str:
+        time.sleep(0.05)
+        raise RuntimeError("db down")
+
+    def call() -> str:
+        try:
+            return cache.get_or_build("k", build)
+        except RuntimeError as exc:
+            return str(exc)
+
+    assert _crowd(8, call) == ["db down"] * 8
+    assert cache.get("k") is None
+    assert cache.get_or_build("k", lambda: "ok") == "ok"
+
+
+def test_a_stale_entry_is_served_while_one_background_rebuild_runs():
+    refresher = Refresher()
+    cache: TTLCache[str] = TTLCache(0.4, refresher=refresher)  # rebuilt from 0.3 s
+    cache.put("k", "old")
+    time.sleep(0.32)
+    started = threading.Event()
+    release = threading.Event()
+    rebuilds = []
+
+    def rebuild() -> str:
+        rebuilds.append(1)
+        started.set()
+        release.wait(5)
+        return "new"
+
+    # Every request during the rebuild gets the previous value at once; one rebuild runs.
+    assert _crowd(16, lambda: cache.peek("k", rebuild)) == ["old"] * 16
+    assert started.wait(5)
+    assert cache.peek("k", rebuild) == "old"
+    release.set()
+    assert refresher.drain()
+    assert rebuilds == [1] and cache.get("k") == "new"
+
+
+def test_nothing_older_than_ttl_is_served():
+    refresher = Refresher()
+    cache: TTLCache[str] = TTLCache(0.1, refresher=refresher)
+    cache.put("k", "v")
+    time.sleep(0.12)
+    assert cache.peek("k", lambda: "w") is None
+
+
+def test_a_rebuild_begun_before_an_invalidation_cannot_put_its_value_back():
+    cache: TTLCache[str] = TTLCache(5.0)
+    since = cache.generation()
+    cache.invalidate("k")  # a reaction lands while a rebuild is reading old data
+    assert not cache.put("k", "old", since=since)
+    assert cache.get("k") is None
+    assert cache.put("other", "fine", since=since), "other keys are not affected"
+    since = cache.generation()
+    cache.clear()
+    assert not cache.put("other", "old", since=since)
+    assert cache.put("k", "new", since=cache.generation())
+    assert cache.get("k") == "new"
+
+
+def test_the_refresher_deduplicates_pending_jobs():
+    refresher = Refresher()
+    gate = threading.Event()
+    ran = []
+    assert refresher.schedule("a", lambda: gate.wait(5))
+    assert refresher.schedule("b", lambda: ran.append("b"))
+    assert not refresher.schedule("b", lambda: ran.append("b2"))
+    gate.set()
+    assert refresher.drain()
+    assert ran == ["b"]
