@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -36,9 +37,31 @@ def seeds_dir() -> Path:
     return shared_path("seeds")
 
 
+SEED_000 = "000_6590402504eff1c4.txt"
+# When AP itself published seed 000's story (its lead says "on Tuesday"; the farm claims
+# 2025-04-26). Used only to build the wire's own page in the live site.
+SEED_000_WIRE_DATE = "2024-01-16T10:12:00+00:00"
+
+
+def wire_original_of(seed_path: Path, settings) -> dict:
+    """A JSONL record of the wire's own page carrying a seed's text (apnews.com, earlier)."""
+    from dateline.extract import extract_document
+    from dateline.ingest.sources import load
+
+    seed = next(iter(extract_document(load(str(seed_path), settings))))
+    slug = "-".join(seed.title.lower().split()[:6])
+    return {
+        "title": seed.title,
+        "body": seed.body,
+        "site_name": "AP News",
+        "url": f"https://apnews.com/article/{slug}",
+        "published": SEED_000_WIRE_DATE,
+    }
+
+
 @pytest.fixture(scope="session")
 def seed_000(seeds_dir: Path) -> Path:
-    return seeds_dir / "000_6590402504eff1c4.txt"
+    return seeds_dir / SEED_000
 
 
 @pytest.fixture(scope="session")
@@ -176,6 +199,8 @@ def live_site(request, tmp_path_factory):
     from types import SimpleNamespace
 
     from dateline.demo import load_demo
+    from dateline.demo_farm import load_farm_copies
+    from dateline.enrich.run import enrich_articles
     from dateline.pipeline import ingest_many
     from dateline.settings import load_settings
     from dateline.store.db import Store
@@ -195,15 +220,25 @@ def live_site(request, tmp_path_factory):
             "DATELINE_DATABASE_URL": url,
             "DATELINE_PAGE_CACHE_SECONDS": "0.2",
             "DATELINE_EVENT_FLUSH_SECONDS": "0.1",
-            "DATELINE_SITE_CLOCK": "2020-12-29T00:00:00",
+            "DATELINE_SITE_CLOCK": "2026-11-01T00:00:00",
         }
     )
     store = Store(url)
     upgrade(store)
     load_demo(store, settings)
+    load_farm_copies(store, settings)
     seeds = SEEDS_DIR if SEEDS_DIR.exists() else None
     if seeds is not None:
-        ingest_many([str(seeds)], store, settings)
+        # The wire's own, earlier page for seed 000's text (built here from the seed, never
+        # committed): the copying page must attach to it and have its claim flagged.
+        wire = data_dir / "wire.jsonl"
+        wire.write_text(
+            json.dumps(wire_original_of(SEEDS_DIR / SEED_000, settings)) + "\n", encoding="utf-8"
+        )
+        report = ingest_many([str(wire)], store, settings)
+        report.items.extend(ingest_many([str(seeds)], store, settings).items)
+        assert report.ok, report.failures
+    enrich_articles(store, settings)
     app = create_app(settings, store)
     server, thread, base = _serve_in_thread(app)
     yield SimpleNamespace(

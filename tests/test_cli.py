@@ -28,7 +28,12 @@ def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
 
 @pytest.fixture
 def env(database_url, tmp_path):
-    return {"DATELINE_DATABASE_URL": database_url, "DATELINE_DATA_DIR": str(tmp_path / "data")}
+    # Enrichment (NER, embeddings) is tested where it matters; these runs stay quick.
+    return {
+        "DATELINE_DATABASE_URL": database_url,
+        "DATELINE_DATA_DIR": str(tmp_path / "data"),
+        "DATELINE_ENRICH_ON_INGEST": "false",
+    }
 
 
 def test_ingest_summary_and_idempotence(env, seeds_dir):
@@ -111,12 +116,17 @@ def test_stale_schema_is_refused_until_upgraded(env, seed_000, database_url):
 
 
 def test_demo_loads_the_bundled_corpus(env):
+    """320 Wikinews articles plus 41 synthetic content-farm copies, enriched, with readers."""
     result = run("demo", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _row(result.stdout, "ingested") == "320"
+    assert _row(result.stdout, "ingested") == "361"
+    assert _row(result.stdout, "articles") == "320"  # the farm copies attach to originals
+    assert int(_row(result.stdout, "in stories")) > 250
     assert "Wikinews" in result.stdout and "CC BY 2.5" in result.stdout
+    assert "simulated 300 readers" in result.stdout
     again = run("demo", env=env)
-    assert _row(again.stdout, "already known") == "320"
+    assert _row(again.stdout, "already known") == "361"
+    assert "not simulated again" in again.stdout
 
 
 def test_serve_get_prints_a_page_and_fails_on_non_2xx(env, seed_000):
@@ -131,7 +141,7 @@ def test_serve_get_prints_a_page_and_fails_on_non_2xx(env, seed_000):
 
 
 def test_events_prune_and_export(env):
-    assert run("demo", env=env).returncode == 0
+    assert run("demo", "--no-enrich", env=env).returncode == 0
     exported = run("events", "export", env=env)
     assert exported.returncode == 0
     lines = exported.stdout.splitlines()

@@ -127,8 +127,10 @@ def test_seed_page_shows_claims_not_chrome(live_site):
         page = doc(c.get(path))
     assert page.xpath("//h1[@class='headline']")[0].text_content() == SEED_000_TITLE
     crumb = page.xpath("//nav[@class='breadcrumb']")[0].text_content()
-    assert "Markets" in crumb and "source’s category" in crumb
-    assert page.xpath("//span[@class='source']/a")[0].text_content() == "Aspire Money Growth"
+    # The classifier's category, with the copying page's claim shown as its claim.
+    assert "filed it under “Markets”" in crumb and "Markets" not in crumb.split("(")[0]
+    assert page.xpath("//span[@class='source']/a")[0].text_content() == "AP News"
+    assert "Aspire Money Growth" in page.xpath("//details[@class='carriers']")[0].text_content()
     assert page.xpath("//span[@class='agency']")[0].text_content() == "wire: AP"
     body = page.xpath("//div[@class='body']")[0]
     assert body.xpath("./p[1]/span[@class='dateline']")[0].text == "MOSCOW"

@@ -178,6 +178,14 @@ REGISTRY: tuple[Setting, ...] = (
         "User-Agent header sent when fetching URLs.",
         "str",
     ),
+    Setting(
+        "enrich_on_ingest",
+        _parse_bool,
+        True,
+        "Run the enrich stage (dates, categories, entities, stories, source scores) on "
+        "what `dateline ingest` stored. Off: run `dateline enrich` later.",
+        "bool",
+    ),
     Setting("log_level", _parse_log_level, "WARNING", "Logging level for the CLI.", "str"),
     Setting(
         "site_name", _parse_str, "Dateline", "Name of the site shown in pages and feeds.", "str"

@@ -9,9 +9,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
+from dateline.cli.enrich_cmd import print_enrich, run_enrich
 from dateline.cli.ingest_cmd import print_summary
 from dateline.cli.serve_cmd import DEFAULT_PORT, run_server
 from dateline.demo import WIKINEWS_ATTRIBUTION, load_demo, simulate_demo_readers, summarise
+from dateline.demo_farm import load_farm_copies
+from dateline.enrich.run import pending_articles
 from dateline.settings import load_settings
 from dateline.store.db import Store
 
@@ -22,6 +25,7 @@ def demo(
         bool, typer.Option(help="Then serve the site (what `make demo` does).")
     ] = False,
     port: Annotated[int, typer.Option(help="Port for --serve.")] = DEFAULT_PORT,
+    enrich: Annotated[bool, typer.Option(help="Run the enrich stage (about a minute).")] = True,
 ) -> None:
     """Load the demo corpus and simulated readers, print a summary; --serve then serves it."""
     settings = get_settings()
@@ -31,7 +35,11 @@ def demo(
     with open_store(settings, auto_migrate=True) as store:
         console.print(f"Loading the Wikinews demo corpus into {store.display_url} …")
         report = load_demo(store, settings)
+        farm = load_farm_copies(store, settings)
+        report.items.extend(farm.items)
         print_summary(report)
+        if enrich:
+            print_enrich(run_enrich(store, settings, pending_articles(store)))
         show_store(store)
         clock, readers = simulate_demo_readers(store, settings)
     if clock is not None:

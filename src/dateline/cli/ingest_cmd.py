@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
+from dateline.cli.enrich_cmd import print_enrich, run_enrich
 from dateline.ingest.sources import expand_inputs
 from dateline.pipeline import FAILED, IngestReport, ItemReport, ingest_many
 
@@ -50,6 +51,15 @@ def ingest(
 
             batch = ingest_many(targets, store, settings, on_input=advance, expanded=expanded)
         report.items.extend(batch.items)
+        touched = sorted(
+            {
+                i.article_id
+                for i in report.items
+                if i.article_id is not None and i.status in ("new", "updated")
+            }
+        )
+        if settings.enrich_on_ingest and touched:
+            print_enrich(run_enrich(store, settings, touched))
     print_summary(report)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from dateline import __version__
-from dateline.cli import db_cmd, events_cmd
+from dateline.cli import db_cmd, events_cmd, stories_cmd, train_cmd
 from dateline.cli.config_cmd import config
 from dateline.cli.demo_cmd import demo
+from dateline.cli.enrich_cmd import enrich
 from dateline.cli.extract_cmd import extract
 from dateline.cli.ingest_cmd import ingest
 from dateline.cli.serve_cmd import serve
@@ -24,8 +25,11 @@ app.command()(extract)
 app.command()(config)
 app.command()(demo)
 app.command()(serve)
+app.command()(enrich)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(events_cmd.app, name="events")
+app.add_typer(stories_cmd.app, name="stories")
+app.add_typer(train_cmd.app, name="train")
 
 
 def _version(value: bool) -> None:

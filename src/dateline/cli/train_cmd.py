@@ -17,6 +17,11 @@ DEFAULT_WIKINEWS = Path("../shared/corpora/wikinews/articles.jsonl")
 PACKAGE_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "categories.npz"
 
 
+@app.callback()
+def train() -> None:
+    """Train the models Dateline ships (reproducibly, from open data)."""
+
+
 def _resolve(path: Path) -> Path:
     """A relative path is taken from the repository root when it exists there, else the cwd."""
     if path.is_absolute():
@@ -64,9 +69,7 @@ def categories(
         refit_on_all=refit,
         log=lambda msg: typer.echo(msg, err=True),
     )
-    model.metadata["held_out"] = {
-        k: results["held_out"][k] for k in ("n", "accuracy", "macro_f1")
-    }
+    model.metadata["held_out"] = {k: results["held_out"][k] for k in ("n", "accuracy", "macro_f1")}
     model.save(out)
     metrics_path = metrics or out.with_suffix(".metrics.json")
     metrics_path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,18 +14,37 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from dateline.store.models import Article, ArticleStats, Page, Source
+from dateline.store.models import (
+    Article,
+    ArticleEntity,
+    ArticleStats,
+    Entity,
+    Page,
+    Source,
+    Story,
+)
 
 UNCATEGORISED = "Uncategorised"
+# Entities listed on an article page.
+MAX_ENTITIES_SHOWN = 12
 # Longest slug in article URLs; the id is what resolves, the slug is for people.
 MAX_SLUG_CHARS = 80
 _SLUG_DROP = re.compile(r"[^\w\s-]")
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
-sort_date = func.coalesce(Article.published_at, Article.first_seen_at)
+# Lists sort by the best-evidence date, but never by one later than when we first saw the
+# article (a content farm's future date, or a raw claim not yet assessed): then first-seen.
+sort_date = case(
+    (
+        and_(Article.published_at.is_not(None), Article.published_at <= Article.first_seen_at),
+        Article.published_at,
+    ),
+    else_=Article.first_seen_at,
+)
 
 
 def slugify(text: str) -> str:
@@ -50,6 +69,14 @@ class Carrier:
     claimed_reaction_label: str | None
     claimed_views: int | None
     first_seen_at: datetime
+    date_flag: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    id: int
+    name: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -79,20 +106,29 @@ class ArticleDetail:
     word_count: int
     category: str
     category_is_claim: bool
+    claimed_category: str | None
     source_id: int
     source_name: str
     source_url: str | None
     carriers: list[Carrier] = field(default_factory=list)
     views: int = 0
     reactions: int = 0
+    category_confidence: float | None = None
+    date_status: str | None = None
+    date_reason: str | None = None
+    story_id: int | None = None
+    story_label: str | None = None
+    entities: list[EntityRef] = field(default_factory=list)
 
     @property
     def paragraphs(self) -> list[str]:
         return [p for p in self.body.split("\n\n") if p.strip()]
 
 
-def category_label(claimed: str | None) -> tuple[str, bool]:
-    """(label, is_claim): until the classifier lands, the source's own category is a claim."""
+def category_label(classified: str | None, claimed: str | None = None) -> tuple[str, bool]:
+    """(label, is_claim): the classifier's category; else the source's own, marked as a claim."""
+    if classified:
+        return classified.capitalize(), False
     if claimed and claimed.strip():
         return claimed.strip(), True
     return UNCATEGORISED, False
@@ -127,11 +163,12 @@ def get_article(session: Session, article_id: int) -> ArticleDetail | None:
             claimed_reaction_label=p.claimed_reaction_label,
             claimed_views=p.claimed_views,
             first_seen_at=p.first_seen_at,
+            date_flag=p.date_flag,
         )
         for p, s in pages
     ]
     first_page, first_source = pages[0]
-    category, is_claim = category_label(first_page.claimed_category)
+    category, is_claim = category_label(article.category, first_page.claimed_category)
     stats = session.get(ArticleStats, article_id)
     return ArticleDetail(
         id=article.id,
@@ -147,13 +184,39 @@ def get_article(session: Session, article_id: int) -> ArticleDetail | None:
         word_count=article.word_count,
         category=category,
         category_is_claim=is_claim,
+        claimed_category=first_page.claimed_category,
         source_id=first_source.id,
         source_name=first_source.name,
         source_url=first_page.canonical_url or first_page.url or first_source.home_url,
         carriers=carriers,
         views=stats.views if stats else 0,
         reactions=stats.reactions if stats else 0,
+        category_confidence=article.category_confidence,
+        date_status=article.date_status,
+        date_reason=article.date_reason,
+        story_id=article.story_id,
+        story_label=_story_label(session, article.story_id),
+        entities=_entities_of(session, article_id),
     )
+
+
+def _story_label(session: Session, story_id: int | None) -> str | None:
+    if story_id is None:
+        return None
+    story = session.get(Story, story_id)
+    return story.label if story is not None else None
+
+
+def _entities_of(session: Session, article_id: int) -> list[EntityRef]:
+    """The article's entities, title mentions and most mentioned first."""
+    rows = session.execute(
+        select(Entity.id, Entity.name, Entity.kind)
+        .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+        .where(ArticleEntity.article_id == article_id)
+        .order_by(ArticleEntity.in_title.desc(), ArticleEntity.mentions.desc(), Entity.name)
+        .limit(MAX_ENTITIES_SHOWN)
+    ).all()
+    return [EntityRef(int(r.id), r.name, r.kind) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -184,6 +247,7 @@ class Cursor:
 class ListFilter:
     category: str | None = None
     source_id: int | None = None
+    story_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
     exclude_ids: frozenset[int] = frozenset()
@@ -202,6 +266,7 @@ def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...
             Source.id.label("source_id"),
             Source.name.label("source_name"),
             Page.claimed_category,
+            Article.category.label("classified_category"),
         )
         .join(primary, primary.c.article_id == Article.id)
         .join(Page, Page.id == primary.c.page_id)
@@ -209,14 +274,13 @@ def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...
         .where(Article.superseded_by_id.is_(None))
     )
     if filters.category is not None:
-        if filters.category == UNCATEGORISED:
-            query = query.where(or_(Page.claimed_category.is_(None), Page.claimed_category == ""))
-        else:
-            query = query.where(Page.claimed_category == filters.category)
+        query = query.where(category_condition(filters.category))
     if filters.source_id is not None:
         query = query.where(
             Article.id.in_(select(Page.article_id).where(Page.source_id == filters.source_id))
         )
+    if filters.story_id is not None:
+        query = query.where(Article.story_id == filters.story_id)
     if filters.since is not None:
         query = query.where(sort_date >= filters.since)
     if filters.until is not None:
@@ -227,7 +291,7 @@ def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...
 
 
 def to_summary(row: Any) -> ArticleSummary:
-    category, is_claim = category_label(row.claimed_category)
+    category, is_claim = category_label(row.classified_category, row.claimed_category)
     return ArticleSummary(
         id=row.id,
         title=row.title,
@@ -266,20 +330,31 @@ def summaries_by_id(session: Session, ids: list[int]) -> list[ArticleSummary]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def category_condition(label: str) -> ColumnElement[bool]:
+    """Rows shown under ``label``: a classifier category, a source's claim, or neither."""
+    no_claim = or_(Page.claimed_category.is_(None), Page.claimed_category == "")
+    if label == UNCATEGORISED:
+        return and_(Article.category.is_(None), no_claim)
+    return or_(
+        Article.category == label.casefold(),
+        and_(Article.category.is_(None), Page.claimed_category == label),
+    )
+
+
 def categories(session: Session) -> list[tuple[str, int]]:
-    """Category labels with article counts, largest first (claims until the classifier)."""
+    """Category labels with article counts, largest first (claims where not classified)."""
     primary = _primary_pages().subquery()
     rows = session.execute(
-        select(Page.claimed_category, func.count())
+        select(Article.category, Page.claimed_category, func.count())
         .select_from(primary)
         .join(Page, Page.id == primary.c.page_id)
         .join(Article, Article.id == primary.c.article_id)
         .where(Article.superseded_by_id.is_(None))
-        .group_by(Page.claimed_category)
+        .group_by(Article.category, Page.claimed_category)
     ).all()
     totals: dict[str, int] = {}
-    for claimed, count in rows:
-        label, _ = category_label(claimed)
+    for classified, claimed, count in rows:
+        label, _ = category_label(classified, claimed)
         totals[label] = totals.get(label, 0) + count
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
 

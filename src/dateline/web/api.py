@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
+from dateline.enrich.categories import TAXONOMY
 from dateline.errors import NotFound
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE
 from dateline.readers.events import reaction_state, toggle_reaction
@@ -267,7 +268,7 @@ def list_categories(request: Request) -> list[m.CategoryOut]:
     with site_of(request).store.read() as session:
         found = categories(session)
     return [
-        m.CategoryOut(name=name, slug=slugify(name), count=n, is_claim=name != UNCATEGORISED)
+        m.CategoryOut(name=name, slug=slugify(name), count=n, is_claim=is_claim_label(name))
         for name, n in found
     ]
 
@@ -297,3 +298,8 @@ def reader(request: Request, response: Response) -> m.ReaderOut:
     with_reader_cookie(response, ctx)
     token = csrf_token(site.secret, ctx.reader_id) if ctx.reader_id else None
     return m.ReaderOut(known=bool(ctx.reader_id) and not ctx.new, csrf_token=token)
+
+
+def is_claim_label(name: str) -> bool:
+    """A category label is a source's claim unless it is one of the classifier's own."""
+    return name != UNCATEGORISED and name.casefold() not in TAXONOMY

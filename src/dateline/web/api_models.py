@@ -75,6 +75,9 @@ class CarrierOut(BaseModel):
     url: str | None
     first_seen_at: datetime
     claims: CarrierClaims
+    date_flag: str | None = Field(
+        description="Set when this page's claimed date is far from the evidence, and why."
+    )
 
 
 class DateClaimOut(BaseModel):
@@ -104,12 +107,29 @@ class ArticleOut(BaseModel):
     word_count: int
     category: str
     category_is_claim: bool
+    claimed_category: str | None = Field(
+        description="The first carrying page's own category (a claim), shown when it differs."
+    )
+    category_confidence: float | None = Field(description="The classifier's probability.")
+    date_status: str | None = Field(
+        description="corroborated | unverified | flagged (null: not assessed yet)."
+    )
+    date_reason: str | None = Field(description="Why the date has that status, for readers.")
+    story_id: int | None
+    story_label: str | None
+    entities: list[EntityOut]
     source: SourceRef
     carriers: list[CarrierOut] = Field(description="Every page carrying it, first seen first.")
     date_claims: list[DateClaimOut] = Field(description="Carriers' dates that differ from ours.")
     views: int = Field(description="Our own view count.")
     reactions: int = Field(description="Our own reaction count (never a carrier's claim).")
     reacted: bool = Field(description="Whether the reader of the cookie reacted to it.")
+
+
+class EntityOut(BaseModel):
+    id: int
+    name: str
+    kind: str = Field(description="PERSON | ORG | PLACE")
 
 
 class EntryOut(BaseModel):
@@ -158,7 +178,9 @@ class CategoryOut(BaseModel):
     name: str
     slug: str
     count: int
-    is_claim: bool = Field(description="Sources' own labels until the classifier lands.")
+    is_claim: bool = Field(
+        description="True: a source's own label (for articles the classifier left out)."
+    )
 
 
 class SourceOut(BaseModel):
@@ -199,6 +221,7 @@ def carrier_out(c: Carrier) -> CarrierOut:
             reaction_label=c.claimed_reaction_label,
             views=c.claimed_views,
         ),
+        date_flag=c.date_flag,
     )
 
 
@@ -219,6 +242,13 @@ def article_out(a: ArticleDetail, reacted: bool) -> ArticleOut:
         word_count=a.word_count,
         category=a.category,
         category_is_claim=a.category_is_claim,
+        claimed_category=a.claimed_category,
+        category_confidence=a.category_confidence,
+        date_status=a.date_status,
+        date_reason=a.date_reason,
+        story_id=a.story_id,
+        story_label=a.story_label,
+        entities=[EntityOut(id=e.id, name=e.name, kind=e.kind) for e in a.entities],
         source=SourceRef(id=a.source_id, name=a.source_name, url=a.source_url),
         carriers=[carrier_out(c) for c in a.carriers],
         date_claims=[

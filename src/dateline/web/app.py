@@ -17,7 +17,7 @@ from dateline import __version__
 from dateline.errors import DatelineError
 from dateline.settings import Settings
 from dateline.store.db import Store
-from dateline.web import api, api_docs, feeds, info_pages, pages
+from dateline.web import api, api_docs, feeds, info_pages, intel_pages, pages
 from dateline.web.fastpath import FastPath
 from dateline.web.maintenance import Maintenance
 from dateline.web.security import SecurityHeaders
@@ -68,6 +68,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(info_pages.router)
     app.include_router(feeds.router)
+    app.include_router(intel_pages.router)
     app.include_router(api.router)
     app.include_router(api_docs.router)
     _install_error_handlers(app, site)

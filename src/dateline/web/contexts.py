@@ -64,6 +64,8 @@ class ListPage:
     description: str | None = None
     sections: dict[str, list[ArticleSummary]] = field(default_factory=dict)
     query: str | None = None
+    score: float | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def entries(session: Session, ranked: list[Ranked]) -> list[ListEntry]:

@@ -93,11 +93,15 @@ def horizon(now: datetime) -> datetime:
 
 
 def feed_items(
-    session: Session, now: datetime, category: str | None = None, limit: int = FEED_SIZE
+    session: Session,
+    now: datetime,
+    category: str | None = None,
+    limit: int = FEED_SIZE,
+    story_id: int | None = None,
 ) -> list[FeedItem]:
-    """The newest ``limit`` articles (of ``category``), none dated implausibly late."""
+    """The newest ``limit`` articles (of ``category`` or a story), none dated implausibly late."""
     query = (
-        summaries_query(ListFilter(category=category))
+        summaries_query(ListFilter(category=category, story_id=story_id))
         .add_columns(
             Article.first_seen_at,
             func.substr(Article.body, 1, LEAD_SOURCE_CHARS).label("body_start"),
@@ -121,7 +125,7 @@ def feed_items(
                 lead=lead_of(row.body_start or ""),
                 source_id=row.source_id,
                 source_name=row.source_name,
-                category=category_label(row.claimed_category)[0],
+                category=category_label(row.classified_category, row.claimed_category)[0],
                 credit=credits.get(row.id),
             )
         )

@@ -76,11 +76,17 @@ def source_page(site: Site, source_id: int, after: str | None) -> ListPage | Non
         source = get_source(session, source_id)
         if source is None:
             return None
-        name, home = source.name, source.home_url
+        name, home, kind = source.name, source.home_url, source.kind
+        score, details = source.score, dict(source.score_details or {})
     description = f"Articles carried by {name}" + (f" ({home})." if home else ".")
-    return list_page(
+    if kind == "synthetic-farm":
+        description += " This site is synthetic: Dateline's demo invented it to show copying."
+    page = list_page(
         site, name, ListFilter(source_id=source_id), after, description=description, kind="source"
     )
+    page.score = score
+    page.notes = [str(r) for r in details.get("reasons", [])]
+    return page
 
 
 @dataclass

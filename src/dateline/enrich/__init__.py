@@ -1,0 +1,1 @@
+"""The enrich stage: what we derive from stored articles (copies, dates, stories, entities, categories)."""

@@ -1,0 +1,160 @@
+"""The enrich stage's orchestrator: what it does to stored articles, step by step.
+
+    1. dates       – three dates kept apart; best evidence; page flags
+    2. category    – the classifier's category (the page's own stays a claim)
+    3. entities    – people, organisations, places, aliases merged
+    4. story       – embedding, then join a running story or open one (in time order)
+    5. sources     – behaviour scores from all of the above, then dates once more (a
+                     source whose dates are mostly fake makes its claims less credible)
+
+Near-duplicate detection is not here: it runs inside the store step (a copy attaches to
+its canonical article before anything is written). Every step is idempotent, so
+``dateline enrich --all`` can be re-run after an upgrade; ``ENRICH_VERSION`` marks what
+was done by which logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+
+from dateline.clock import site_now
+from dateline.enrich import dates, sources
+from dateline.settings import Settings
+from dateline.store.db import Store
+from dateline.store.models import Article
+from dateline.store.queries import sort_date
+
+log = logging.getLogger(__name__)
+
+# Bump when a step's logic changes: articles enriched by older logic are redone.
+ENRICH_VERSION = 1
+# Articles per transaction: small enough that a SQLite writer never waits long.
+BATCH = 50
+# Below this probability the classifier's category is not shown ("Uncategorised", or the
+# source's own claim, marked as such): a wrong label is worse than none. On the held-out
+# split, predictions under 0.4 were right less than half the time.
+MIN_CATEGORY_CONFIDENCE = 0.40
+
+
+@dataclass
+class EnrichReport:
+    articles: int = 0
+    categorized: int = 0
+    with_entities: int = 0
+    in_stories: int = 0
+    sources_scored: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def pending_articles(store: Store, *, everything: bool = False) -> list[int]:
+    """Articles to enrich, oldest first (stories are built in time order)."""
+    with store.read() as session:
+        query = select(Article.id).where(Article.superseded_by_id.is_(None))
+        if not everything:
+            query = query.where(
+                or_(Article.enrich_version.is_(None), Article.enrich_version < ENRICH_VERSION)
+            )
+        return list(session.scalars(query.order_by(sort_date, Article.id)))
+
+
+def enrich_articles(
+    store: Store,
+    settings: Settings,
+    article_ids: Sequence[int] | None = None,
+    *,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> EnrichReport:
+    """Run every step on ``article_ids`` (default: those not yet enriched by this logic)."""
+    ids = list(article_ids) if article_ids is not None else pending_articles(store)
+    report = EnrichReport(articles=len(ids))
+    if not ids:
+        return report
+    now = site_now(settings)
+    ids = _in_time_order(store, ids)
+
+    def step(name: str, work: Callable[[list[int]], int]) -> int:
+        started, done = time.perf_counter(), 0
+        for start in range(0, len(ids), BATCH):
+            done += work(ids[start : start + BATCH])
+            if on_progress is not None:
+                on_progress(name, min(start + BATCH, len(ids)), len(ids))
+        report.seconds[name] = round(time.perf_counter() - started, 2)
+        return done
+
+    step("dates", lambda batch: _dates(store, batch, now))
+    report.categorized = step("category", lambda batch: _categories(store, batch))
+    report.with_entities = step("entities", lambda batch: _entities(store, batch))
+    report.in_stories = step("story", lambda batch: _stories(store, batch))
+    started = time.perf_counter()
+    with store.write() as session:
+        report.sources_scored = len(sources.score_sources(session, now))
+    report.seconds["sources"] = round(time.perf_counter() - started, 2)
+    step("dates again", lambda batch: _dates(store, batch, now, mark=True))
+    log.info("enriched articles", extra={"articles": len(ids), "seconds": report.seconds})
+    return report
+
+
+def _in_time_order(store: Store, ids: list[int]) -> list[int]:
+    with store.read() as session:
+        rows = session.execute(
+            select(Article.id).where(Article.id.in_(ids)).order_by(sort_date, Article.id)
+        ).scalars()
+        return list(rows)
+
+
+def _dates(store: Store, batch: list[int], now: object, *, mark: bool = False) -> int:
+    with store.write() as session:
+        for article_id in batch:
+            dates.apply(session, article_id, now)  # type: ignore[arg-type]
+            if mark:
+                article = session.get(Article, article_id)
+                if article is not None:
+                    article.enrich_version = ENRICH_VERSION
+    return len(batch)
+
+
+def _categories(store: Store, batch: list[int]) -> int:
+    from dateline.enrich.categories import default_model
+
+    model = default_model()
+    with store.write() as session:
+        articles = list(session.scalars(select(Article).where(Article.id.in_(batch))))
+        predictions = model.predict_many(
+            [(a.title, a.body) for a in articles], languages=[a.language for a in articles]
+        )
+        done = 0
+        for article, prediction in zip(articles, predictions, strict=True):
+            confident = (
+                prediction.category is not None
+                and prediction.probability >= MIN_CATEGORY_CONFIDENCE
+            )
+            article.category = prediction.category if confident else None
+            article.category_confidence = prediction.probability
+            done += confident
+    return done
+
+
+def _entities(store: Store, batch: list[int]) -> int:
+    from dateline.enrich.entities import enrich_article_entities
+
+    done = 0
+    for article_id in batch:
+        with store.write() as session:
+            done += bool(enrich_article_entities(session, article_id).entity_ids)
+    return done
+
+
+def _stories(store: Store, batch: list[int]) -> int:
+    from dateline.enrich.stories import StoryClusterer
+
+    clusterer = StoryClusterer()
+    done = 0
+    with store.write() as session:
+        for article_id in batch:
+            done += clusterer.assign(session, article_id) is not None
+    return done

@@ -1,0 +1,135 @@
+"""Pages of the enrich stage: stories (/s/{id}, with feeds) and entities (/e/{id})."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import select
+
+from dateline.enrich.entities import entity_page
+from dateline.errors import NotFound
+from dateline.store.models import Entity, Story
+from dateline.store.queries import ArticleSummary, ListFilter, latest
+from dateline.web.contexts import to_jsonable
+from dateline.web.feed_data import feed_items
+from dateline.web.feed_xml import FeedMeta, atom, rss
+from dateline.web.feeds import GET_HEAD, document, serve
+from dateline.web.pages import PRIVATE_CACHE, site_of, wants_json
+from dateline.web.site import Site
+
+router = APIRouter()
+# Articles listed on a story page (its timeline, oldest first).
+STORY_TIMELINE_SIZE = 200
+
+
+@dataclass
+class StoryPage:
+    id: int
+    label: str
+    size: int
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    key_entities: list[dict[str, Any]]
+    timeline: list[ArticleSummary] = field(default_factory=list)
+    kind: str = "story"
+
+
+def story_page(site: Site, story_id: int) -> StoryPage | None:
+    with site.store.read() as session:
+        story = session.get(Story, story_id)
+        if story is None:
+            return None
+        items, _ = latest(session, limit=STORY_TIMELINE_SIZE, filters=ListFilter(story_id=story_id))
+        return StoryPage(
+            id=int(story.id),
+            label=story.label,
+            size=story.size,
+            first_seen_at=story.first_seen_at,
+            last_seen_at=story.last_seen_at,
+            key_entities=_named(session, story.key_entities or []),
+            timeline=list(reversed(items)),
+        )
+
+
+def _named(session: Any, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Story key entities are stored as "KIND:key"; show them by name, linked."""
+    wanted = [(str(k["entity"]).split(":", 1), k.get("articles", 0)) for k in keys]
+    named = []
+    for (kind, key), articles in wanted:
+        row = session.execute(
+            select(Entity.id, Entity.name).where(Entity.kind == kind, Entity.key == key)
+        ).first()
+        if row is not None:
+            named.append({"id": int(row.id), "name": row.name, "kind": kind, "articles": articles})
+    return named
+
+
+@router.get("/s/{story_id}", include_in_schema=False)
+async def story(request: Request, story_id: int) -> Response:
+    site = site_of(request)
+    page = await run_in_threadpool(story_page, site, story_id)
+    if page is None:
+        raise NotFound(f"No story {story_id}.")
+    if wants_json(request):
+        return JSONResponse(to_jsonable(page))
+    response = HTMLResponse(site.render("story.html", page=page, feed_path=f"/s/{story_id}/feed"))
+    response.headers["cache-control"] = PRIVATE_CACHE
+    return response
+
+
+def build_story_feed(site: Site, story_id: int, kind: str) -> Any:
+    page = story_page(site, story_id)
+    if page is None:
+        return None
+    with site.store.read() as session:
+        items = feed_items(session, site.now(), story_id=story_id)
+    meta = FeedMeta(
+        site_name=site.name,
+        title=f"{site.name} — story: {page.label}",
+        description=f"New articles in the story “{page.label}”.",
+        base_url=site.base_url,
+        page_path=f"/s/{story_id}",
+        self_path=f"/s/{story_id}/feed.{kind}",
+    )
+    body = rss(meta, items) if kind == "rss" else atom(meta, items)
+    return document(body, kind, max((i.first_seen_at for i in items), default=None))
+
+
+async def _story_feed(request: Request, story_id: int, kind: str) -> Response:
+    site = site_of(request)
+    return await serve(
+        request, ("story-feed", kind, story_id), lambda: build_story_feed(site, story_id, kind)
+    )
+
+
+@router.api_route("/s/{story_id}/feed.rss", methods=GET_HEAD, include_in_schema=False)
+async def story_rss(request: Request, story_id: int) -> Response:
+    return await _story_feed(request, story_id, "rss")
+
+
+@router.api_route("/s/{story_id}/feed.atom", methods=GET_HEAD, include_in_schema=False)
+async def story_atom(request: Request, story_id: int) -> Response:
+    return await _story_feed(request, story_id, "atom")
+
+
+@router.get("/e/{entity_id}", include_in_schema=False)
+async def entity(request: Request, entity_id: int) -> Response:
+    site = site_of(request)
+
+    def build() -> Any:
+        with site.store.read() as session:
+            return entity_page(session, entity_id)
+
+    page = await run_in_threadpool(build)
+    if page is None:
+        raise NotFound(f"No entity {entity_id}.")
+    if wants_json(request):
+        return JSONResponse(to_jsonable(page))
+    response = HTMLResponse(site.render("entity.html", page=page))
+    response.headers["cache-control"] = PRIVATE_CACHE
+    return response

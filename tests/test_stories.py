@@ -1,0 +1,192 @@
+"""Story clustering: constructed time cases, idempotence, rebuild, and the two seed pages.
+
+The model loads once per session (embed.py caches it per process); database tests run on
+both engines through the ``store`` fixture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from dateline.enrich.embed import (
+    article_embedding_status,
+    article_text_for_embedding,
+    embed_texts,
+    load_vectors,
+)
+from dateline.enrich.stories import (
+    DECAY_MAX,
+    JOIN_THRESHOLD,
+    OnlineStoryClusterer,
+    StoryClusterer,
+    no_entities,
+    story_timeline,
+    time_penalty,
+)
+from dateline.store.models import Article, Story
+
+DAY0 = datetime(2024, 1, 16, 9, 0)
+
+QUAKE_1 = (
+    "Strong earthquake strikes central Chile, killing at least 12",
+    "A magnitude 7.4 earthquake struck central Chile on Monday, toppling buildings in "
+    "Valparaiso and killing at least 12 people, officials said.",
+)
+QUAKE_2 = (
+    "Chile earthquake death toll rises as rescuers search rubble in Valparaiso",
+    "Rescuers in Chile searched collapsed buildings in Valparaiso for survivors of the "
+    "magnitude 7.4 earthquake, as the death toll rose to 40.",
+)
+UNRELATED = (
+    "Apple unveils new MacBook Air with faster chip",
+    "Apple on Monday introduced a thinner MacBook Air laptop powered by its latest "
+    "processor, with prices starting at $1,099.",
+)
+
+
+def _article(session, title: str, body: str, when: datetime) -> int:
+    row = Article(
+        title=title,
+        body=body,
+        body_hash=hashlib.sha256(f"{title}\n{body}".encode()).hexdigest(),
+        language="en",
+        published_at=when,
+        first_seen_at=when,
+        word_count=len(body.split()),
+    )
+    session.add(row)
+    session.flush()
+    return int(row.id)
+
+
+def _clusterer() -> StoryClusterer:
+    return StoryClusterer(entities=no_entities)
+
+
+def test_embeddings_are_normalised_float32() -> None:
+    vectors = embed_texts(["One headline", "Another headline about something else"])
+    assert vectors.dtype == np.float32 and vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_text_for_embedding_is_title_and_lead() -> None:
+    body = "\n".join(["word " * 100] * 5)
+    text = article_text_for_embedding("A title", body)
+    assert text.startswith("A title. word")
+    assert len(text.split()) == 2 + 120
+
+
+def test_non_english_is_not_embedded() -> None:
+    assert article_embedding_status("fr", "Le président a annoncé une réforme") is not None
+    assert article_embedding_status("en", "The president announced a reform") is None
+
+
+def test_time_penalty_is_gentle_then_saturates() -> None:
+    assert time_penalty(None) == 0.0
+    assert time_penalty(7) < 0.05
+    assert 0.2 < time_penalty(90) < 0.35
+    assert time_penalty(730) == pytest.approx(DECAY_MAX, abs=0.01)
+
+
+def test_core_without_dates_is_pure_similarity() -> None:
+    vectors = embed_texts([QUAKE_1[0], QUAKE_2[0], UNRELATED[0]])
+    core = OnlineStoryClusterer()
+    a, b, c = (core.add(v) for v in vectors)
+    assert a.new and not b.new and b.story == a.story
+    assert c.new and c.story != a.story
+
+
+def test_same_topic_a_week_apart_joins(store) -> None:
+    with store.write() as session:
+        first = _article(session, *QUAKE_1, DAY0)
+        second = _article(session, *QUAKE_2, DAY0 + timedelta(days=7))
+        clusterer = _clusterer()
+        s1, s2 = clusterer.assign(session, first), clusterer.assign(session, second)
+        assert s1 is not None and s1 == s2
+        story = session.get(Story, s1)
+        assert story.size == 2
+        assert story.first_seen_at == DAY0 and story.last_seen_at == DAY0 + timedelta(days=7)
+        assert [e.article_id for e in story_timeline(session, s1)] == [first, second]
+
+
+def test_same_topic_two_years_apart_opens_a_new_story(store) -> None:
+    with store.write() as session:
+        first = _article(session, *QUAKE_1, DAY0)
+        later = _article(session, *QUAKE_2, DAY0 + timedelta(days=730))
+        clusterer = _clusterer()
+        s1, s2 = clusterer.assign(session, first), clusterer.assign(session, later)
+        assert s1 is not None and s2 is not None and s1 != s2
+
+
+def test_unrelated_article_the_same_day_does_not_join(store) -> None:
+    with store.write() as session:
+        first = _article(session, *QUAKE_1, DAY0)
+        other = _article(session, *UNRELATED, DAY0 + timedelta(hours=2))
+        clusterer = _clusterer()
+        assert clusterer.assign(session, first) != clusterer.assign(session, other)
+
+
+def test_assign_is_idempotent(store) -> None:
+    with store.write() as session:
+        ids = [
+            _article(session, *QUAKE_1, DAY0),
+            _article(session, *QUAKE_2, DAY0 + timedelta(days=1)),
+            _article(session, *UNRELATED, DAY0 + timedelta(days=1)),
+        ]
+        clusterer = _clusterer()
+        first = clusterer.assign_many(session, ids)
+        stories_before = session.execute(select(Story.id, Story.size)).all()
+        again = clusterer.assign_many(session, ids)
+        assert again == first
+        assert session.execute(select(Story.id, Story.size)).all() == stories_before
+
+
+def test_rebuild_reproduces_the_grouping(store) -> None:
+    with store.write() as session:
+        ids = [
+            _article(session, *QUAKE_1, DAY0),
+            _article(session, *UNRELATED, DAY0 + timedelta(hours=1)),
+            _article(session, *QUAKE_2, DAY0 + timedelta(days=3)),
+        ]
+        clusterer = _clusterer()
+        before = clusterer.assign_many(session, ids)
+        after = clusterer.rebuild(session, DAY0 - timedelta(days=1))
+
+        def grouping(result: dict[int, int | None]) -> set[frozenset[int]]:
+            groups: dict[int | None, set[int]] = {}
+            for article_id, story_id in result.items():
+                groups.setdefault(story_id, set()).add(article_id)
+            return {frozenset(g) for g in groups.values()}
+
+        assert grouping(after) == grouping(before)
+        assert grouping(before) == {frozenset({ids[0], ids[2]}), frozenset({ids[1]})}
+        # stories emptied by the rebuild are gone; sizes add up
+        assert sum(session.execute(select(Story.size)).scalars()) == 3
+
+
+def test_seed_pages_share_a_story_but_are_different_articles(
+    store, seed_000: Path, seed_004: Path, tmp_path: Path
+) -> None:
+    from dateline.pipeline import ingest_many
+    from dateline.settings import load_settings
+
+    settings = load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
+    ingest_many([str(seed_000), str(seed_004)], store, settings)
+    with store.write() as session:
+        ids = [int(i) for i in session.execute(select(Article.id)).scalars()]
+        assert len(ids) == 2, "the seeds are different articles, not copies"
+        result = StoryClusterer().assign_many(session, ids)
+        vectors = load_vectors(session, ids)
+        assert len(vectors) == 2
+        similarity = float(vectors[ids[0]] @ vectors[ids[1]])
+        assert similarity >= JOIN_THRESHOLD
+        assert result[ids[0]] is not None and result[ids[0]] == result[ids[1]]
+        story = session.get(Story, result[ids[0]])
+        assert story.size == 2
+        assert "North Korea" in story.label
