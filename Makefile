@@ -34,8 +34,16 @@ test: venv system-packages lint
 demo: venv
 	DATELINE_DATA_DIR=$(DEMO_DATA) $(BIN)/dateline demo --serve
 
+# Each benchmark compares with its baseline in the same run, prints a table and writes
+# bench/results/*.json. The serving one needs wrk and nginx (installed here when root).
 bench: venv
+	./scripts/system-packages.sh bench
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/dedup.py --quick
+	$(BIN)/python bench/stories.py --seeds 1,2,3
+	$(BIN)/python bench/categories.py
+	$(BIN)/python bench/entities.py
+	$(BIN)/python bench/serving.py
 
 docs: venv
 	$(BIN)/python scripts/gen_docs.py

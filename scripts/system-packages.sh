@@ -4,11 +4,14 @@
 # the tests that need these packages are never skipped silently.
 set -euo pipefail
 
-# command-to-check:debian-package
+# command-to-check:debian-package. `system-packages.sh bench` adds what the benchmarks need.
 NEEDED=(
   "initdb:postgresql"
   "chromium:chromium"
 )
+if [ "${1:-}" = "bench" ]; then
+  NEEDED+=("wrk:wrk" "nginx:nginx")
+fi
 
 have() {
   case "$1" in
