@@ -114,6 +114,38 @@ def title_words(title: str) -> set[str]:
     return {w for w in words if len(w) >= MIN_WORD_CHARS and w not in STOPWORDS}
 
 
+def most_read(
+    session: Session, now: datetime, limit: int, allowed: list[int] | None = None
+) -> list[Ranked]:
+    """Most engagement in the window before ``now`` (views + weighted reactions)."""
+    since = (now - timedelta(days=RANKING_WINDOW_DAYS)).date()
+    score = func.sum(ArticleDaily.views + REACTION_WEIGHT * ArticleDaily.reactions)
+    query = (
+        select(ArticleDaily.article_id, score.label("score"))
+        .where(ArticleDaily.day >= since, ArticleDaily.day <= now.date())
+        .group_by(ArticleDaily.article_id)
+        .having(score > 0)
+        .order_by(score.desc(), ArticleDaily.article_id.desc())
+    )
+    if allowed is not None:
+        query = query.where(ArticleDaily.article_id.in_(allowed))
+    rows = session.execute(query.limit(limit)).all()
+    return [Ranked(r.article_id, f"most read in the last {RANKING_WINDOW_DAYS} days") for r in rows]
+
+
+def seen_by(session: Session, reader_id: str | None) -> set[int]:
+    """Articles this reader has viewed (recommendations leave them out)."""
+    if not reader_id:
+        return set()
+    return set(
+        session.scalars(
+            select(Event.article_id)
+            .where(Event.reader_id == reader_id, Event.kind == "view")
+            .distinct()
+        )
+    )
+
+
 class SimpleRankers:
     name = "simple"
 
@@ -155,22 +187,11 @@ class SimpleRankers:
     def ranking(
         self, session: Session, now: datetime, limit: int, category: str | None = None
     ) -> list[Ranked]:
-        since = (now - timedelta(days=RANKING_WINDOW_DAYS)).date()
-        score = func.sum(ArticleDaily.views + REACTION_WEIGHT * ArticleDaily.reactions)
-        query = (
-            select(ArticleDaily.article_id, score.label("score"))
-            .where(ArticleDaily.day >= since, ArticleDaily.day <= now.date())
-            .group_by(ArticleDaily.article_id)
-            .having(score > 0)
-            .order_by(score.desc(), ArticleDaily.article_id.desc())
-        )
+        allowed = None
         if category is not None:
-            allowed, _ = latest(session, limit=5000, filters=ListFilter(category=category))
-            query = query.where(ArticleDaily.article_id.in_([a.id for a in allowed]))
-        rows = session.execute(query.limit(limit)).all()
-        result = [
-            Ranked(r.article_id, f"most read in the last {RANKING_WINDOW_DAYS} days") for r in rows
-        ]
+            recent, _ = latest(session, limit=5000, filters=ListFilter(category=category))
+            allowed = [a.id for a in recent]
+        result = most_read(session, now, limit, allowed)
         if len(result) < limit:
             seen = frozenset(r.article_id for r in result)
             newest, _ = latest(
@@ -191,15 +212,7 @@ class SimpleRankers:
         limit: int,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Ranked]:
-        seen: set[int] = set()
-        if reader_id:
-            seen = set(
-                session.scalars(
-                    select(Event.article_id)
-                    .where(Event.reader_id == reader_id, Event.kind == "view")
-                    .distinct()
-                )
-            )
+        seen = seen_by(session, reader_id)
         newest, _ = latest(
             session,
             limit=limit,

@@ -34,14 +34,14 @@ from sqlalchemy.orm import Session
 from dateline.rank.base import Ranked
 from dateline.rank.simple import (
     MIN_SHARED_WORDS,
-    RANKING_WINDOW_DAYS,
     RARE_WORD_DF,
-    REACTION_WEIGHT,
     TITLE_CANDIDATES,
+    most_read,
+    seen_by,
     title_words,
 )
 from dateline.store.db import Store
-from dateline.store.models import ArticleDaily, Page
+from dateline.store.models import Page
 from dateline.store.queries import (
     UNCATEGORISED,
     ArticleDetail,
@@ -207,22 +207,10 @@ class IndexedRankers:
     def ranking(
         self, session: Session, now: datetime, limit: int, category: str | None = None
     ) -> list[Ranked]:
-        since = (now - timedelta(days=RANKING_WINDOW_DAYS)).date()
-        score = func.sum(ArticleDaily.views + REACTION_WEIGHT * ArticleDaily.reactions)
-        query = (
-            select(ArticleDaily.article_id, score.label("score"))
-            .where(ArticleDaily.day >= since, ArticleDaily.day <= now.date())
-            .group_by(ArticleDaily.article_id)
-            .having(score > 0)
-            .order_by(score.desc(), ArticleDaily.article_id.desc())
-        )
+        allowed = None
         if category is not None:
-            allowed = self.catalog.newest(5000, category=category)
-            query = query.where(ArticleDaily.article_id.in_([a.id for a in allowed]))
-        rows = session.execute(query.limit(limit)).all()
-        result = [
-            Ranked(r.article_id, f"most read in the last {RANKING_WINDOW_DAYS} days") for r in rows
-        ]
+            allowed = [a.id for a in self.catalog.newest(5000, category=category)]
+        result = most_read(session, now, limit, allowed)
         if len(result) < limit:
             seen = frozenset(r.article_id for r in result)
             newest = self.catalog.newest(
@@ -242,17 +230,7 @@ class IndexedRankers:
         limit: int,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Ranked]:
-        from dateline.store.models import Event
-
-        seen: set[int] = set()
-        if reader_id:
-            seen = set(
-                session.scalars(
-                    select(Event.article_id)
-                    .where(Event.reader_id == reader_id, Event.kind == "view")
-                    .distinct()
-                )
-            )
+        seen = seen_by(session, reader_id)
         newest = self.catalog.newest(
             limit, exclude=seen | exclude, until=now + timedelta(seconds=1)
         )
