@@ -254,3 +254,21 @@ def live_site(request, tmp_path_factory):
     store.dispose()
     if dropper is not None:
         _drop_pg_database(*dropper)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session (Playwright's sync API allows one
+    per thread); fails, never skips, without it."""
+    from browser_util import BrowserMissing, check_browser, launch
+
+    try:
+        check_browser()
+    except BrowserMissing as exc:
+        pytest.fail(str(exc))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

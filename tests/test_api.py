@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -514,24 +513,18 @@ def test_docs_page_is_self_hosted_and_csp_clean(live_site):
         assert c.get(bundle.rsplit("/", 1)[0] + "/..%2F..%2Fapi.py").status_code == 404
 
 
-def test_docs_page_renders_in_a_browser_without_csp_violations(live_site):
+def test_docs_page_renders_in_a_browser_without_csp_violations(live_site, browser):
     """Swagger UI under our CSP, in Chromium: the operations render and nothing is blocked."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not shutil.which(chromium):
-        pytest.skip("Debian's chromium is not installed")
     messages: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: messages.append(m.text))
-            page.on("pageerror", lambda e: messages.append(str(e)))
-            page.goto(f"{live_site.url}/api/docs")
-            page.wait_for_selector(".opblock", timeout=20_000)
-            paths = page.locator(".opblock-summary-path").all_inner_texts()
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.on("console", lambda m: messages.append(m.text))
+        page.on("pageerror", lambda e: messages.append(str(e)))
+        page.goto(f"{live_site.url}/api/docs")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+    finally:
+        page.close()
     assert any("/api/v1/articles" in path for path in paths)
     blocked = [m for m in messages if "Content Security Policy" in m or "Refused" in m]
     assert not blocked, blocked

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from browser_util import BrowserMissing, PageProblems, check_browser, launch, new_context
+from browser_util import PageProblems, new_context
 
 ANTARCTICA = "Chilean authorities report first COVID-19 outbreak in Antarctica"
 HUBER = "US professional wrestler Jon Huber dies aged 41"
@@ -107,21 +107,6 @@ def _fail_or_skip_without_seeds() -> None:
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Debian Chromium for the whole session; fails (never skips) without it."""
-    try:
-        check_browser()
-    except BrowserMissing as exc:
-        pytest.fail(str(exc))
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
