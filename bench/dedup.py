@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_output import finish
 from dateline.demo import demo_corpus_path
 from dateline.enrich import dedup
 from dateline.enrich.shingles import shingles, shingles_of_lines
@@ -721,14 +722,7 @@ def main(argv: list[str] | None = None) -> int:
                 ["k", "copies containment p1", "min", "negatives max", "gap"],
             )
         )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    if args.gate:
-        failures = gate(result, BASELINE)
-        for failure in failures:
-            print(f"GATE FAILED: {failure}", file=sys.stderr)
-        return 1 if failures else 0
-    return 0
+    return finish(result, args.json, gate(result, BASELINE) if args.gate else None)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_output import finish
 from extraction_metric import PageScore, aggregate, page_scores
 
 REPO = Path(__file__).resolve().parent.parent
@@ -186,15 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(html)} pages from {args.data}\n")
     print(markdown_table(rows))
     print(f"\nspeed ratio dateline / trafilatura (defaults): {ratio:.2f}x")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {"data": str(args.data), "pages": len(html), "rows": rows, "speed_ratio": ratio}
-    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    if args.gate:
-        failures = gate(rows, BASELINE)
-        for failure in failures:
-            print(f"GATE FAILED: {failure}", file=sys.stderr)
-        return 1 if failures else 0
-    return 0
+    return finish(result, args.json, gate(rows, BASELINE) if args.gate else None)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from bench_output import finish
 from stories_metric import bcubed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -192,15 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{rows[0]['headlines_per_s_min']:,.0f}/s), embedding excluded; "
         f"embedding: {result['embedding_headlines_per_s']:,.0f} headlines/s (CPU, batch 64)."
     )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    if args.gate:
-        failures = gate(rows[0], BASELINE)
-        for failure in failures:
-            print(f"GATE FAILED: {failure}", file=sys.stderr)
-        if failures:
-            return 1
-    return 0
+    return finish(result, args.json, gate(rows[0], BASELINE) if args.gate else None)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,30 @@ def title_words(title: str) -> set[str]:
     return {w for w in words if len(w) >= MIN_WORD_CHARS and w not in STOPWORDS}
 
 
+def shared_title_words(
+    words: set[str], candidates: list[tuple[int, set[str]]], limit: int
+) -> list[Ranked]:
+    """Candidates (newest first) sharing title words with ``words``, best first.
+
+    Rare shared words ("korea") say more than common ones ("talks"): the score is the
+    summed IDF over the candidates; ties keep the newest first.
+    """
+    df: dict[str, int] = {}
+    for _, ws in candidates:
+        for w in ws & words:
+            df[w] = df.get(w, 0) + 1
+    n = len(candidates) + 1
+    scored = []
+    for article_id, ws in candidates:
+        shared = words & ws
+        if len(shared) >= MIN_SHARED_WORDS or any(df[w] <= RARE_WORD_DF for w in shared):
+            score = sum(math.log(n / df[w]) for w in shared)
+            label = ", ".join(sorted(shared, key=lambda w: df[w])[:3])
+            scored.append((score, Ranked(article_id, f"shares title words: {label}")))
+    scored.sort(key=lambda pair: -pair[0])
+    return [ranked for _, ranked in scored[:limit]]
+
+
 def most_read(
     session: Session, now: datetime, limit: int, allowed: list[int] | None = None
 ) -> list[Ranked]:
@@ -158,22 +182,9 @@ class SimpleRankers:
                 limit=TITLE_CANDIDATES,
                 filters=ListFilter(exclude_ids=frozenset({article.id})),
             )
-            titles = {c.id: title_words(c.title) for c in candidates}
-            # Rare shared words ("korea") say more than common ones ("talks").
-            df: dict[str, int] = {}
-            for ws in titles.values():
-                for w in ws & words:
-                    df[w] = df.get(w, 0) + 1
-            n = len(titles) + 1
-            scored = []
-            for cand in candidates:  # newest first, so ties keep the newest first
-                shared = words & titles[cand.id]
-                score = sum(math.log(n / df[w]) for w in shared)
-                if len(shared) >= MIN_SHARED_WORDS or any(df[w] <= RARE_WORD_DF for w in shared):
-                    label = ", ".join(sorted(shared, key=lambda w: df[w])[:3])
-                    scored.append((score, Ranked(cand.id, f"shares title words: {label}")))
-            scored.sort(key=lambda pair: -pair[0])
-            result = [ranked for _, ranked in scored[:limit]]
+            result = shared_title_words(
+                words, [(c.id, title_words(c.title)) for c in candidates], limit
+            )
         if len(result) < limit and article.category != UNCATEGORISED:
             seen = {r.article_id for r in result} | {article.id}
             same, _ = latest(

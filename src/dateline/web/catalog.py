@@ -22,7 +22,6 @@ running ``latest()``; only "most read" still reads ``article_daily`` (one indexe
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,11 +32,10 @@ from sqlalchemy.orm import Session
 
 from dateline.rank.base import Ranked
 from dateline.rank.simple import (
-    MIN_SHARED_WORDS,
-    RARE_WORD_DF,
     TITLE_CANDIDATES,
     most_read,
     seen_by,
+    shared_title_words,
     title_words,
 )
 from dateline.store.db import Store
@@ -181,23 +179,9 @@ class IndexedRankers:
         result: list[Ranked] = []
         if words:
             candidates = self.catalog.newest(TITLE_CANDIDATES, exclude={article.id})
-            titles = {c.id: self.catalog.words(c) for c in candidates}
-            df: dict[str, int] = {}
-            for ws in titles.values():
-                for w in ws & words:
-                    df[w] = df.get(w, 0) + 1
-            n = len(titles) + 1
-            scored = []
-            for cand in candidates:
-                shared = words & titles[cand.id]
-                if not shared:
-                    continue
-                score = sum(math.log(n / df[w]) for w in shared)
-                if len(shared) >= MIN_SHARED_WORDS or any(df[w] <= RARE_WORD_DF for w in shared):
-                    label = ", ".join(sorted(shared, key=lambda w: df[w])[:3])
-                    scored.append((score, Ranked(cand.id, f"shares title words: {label}")))
-            scored.sort(key=lambda pair: -pair[0])
-            result = [ranked for _, ranked in scored[:limit]]
+            result = shared_title_words(
+                words, [(c.id, self.catalog.words(c)) for c in candidates], limit
+            )
         if len(result) < limit and article.category != UNCATEGORISED:
             seen = {r.article_id for r in result} | {article.id}
             same = self.catalog.newest(limit, exclude=seen, category=article.category)
