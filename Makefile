@@ -40,7 +40,7 @@ bench: venv
 	./scripts/system-packages.sh bench
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedup.py --quick
-	$(BIN)/python bench/stories.py --seeds 1,2,3
+	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/categories.py
 	$(BIN)/python bench/entities.py
 	$(BIN)/python bench/serving.py

@@ -7,6 +7,7 @@ both engines through the ``store`` fixture.
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from dateline.enrich.stories import (
     OnlineStoryClusterer,
     StoryClusterer,
     no_entities,
+    cluster_stream,
     story_timeline,
     time_penalty,
 )
+from dateline.enrich.story_words import headline_words, word_evidence
 from dateline.store.models import Article, Story
 
 DAY0 = datetime(2024, 1, 16, 9, 0)
@@ -100,6 +103,75 @@ def test_core_without_dates_is_pure_similarity() -> None:
     a, b, c = (core.add(v) for v in vectors)
     assert a.new and not b.new and b.story == a.story
     assert c.new and c.story != a.story
+
+
+def test_headline_words_fold_case_stop_words_possessives_and_plurals() -> None:
+    assert headline_words("Chrysler Recalls 25,000 Jeeps: Lohan’s docu-series and the Boss") == [
+        "chrysler",
+        "recall",
+        "25",
+        "000",
+        "jeep",
+        "lohan",
+        "docu",
+        "serie",
+        "boss",
+    ]
+    assert headline_words("") == [] and headline_words("The and of, to!") == []
+
+
+def test_word_evidence_rewards_the_story_that_uses_the_words() -> None:
+    lohan = {"lohan": 12, "lindsay": 9, "docu": 5, "oprah": 4}
+    cyrus = {"miley": 14, "cyrus": 12, "concert": 5, "underwear": 3}
+    evidence = word_evidence([lohan, cyrus, {}], [30, 34, 0], ["lindsay", "lohan", "interview"])
+    # by hand: P(words | story) / P(words | unseen story) under the Dirichlet prior
+    mass = 4000 * 0.2
+    by_hand = math.log((9.2 * 12.2 * 0.2) / (830 * 831 * 832)) - math.log(
+        0.2**3 / (mass * (mass + 1) * (mass + 2))
+    )
+    assert evidence[0] == pytest.approx(by_hand)
+    assert evidence[0] > 5  # two of the story's own names: strong evidence
+    assert evidence[1] < 0  # a big story that never used them: evidence against
+    assert evidence[2] == pytest.approx(0.0)  # an empty story is the prior itself
+    assert word_evidence([lohan], [30], []).tolist() == [0.0]
+    # more uses of a word, more evidence
+    more = word_evidence([{"lohan": 2}, {"lohan": 20}], [20, 20], ["lohan"])
+    assert more[1] > more[0] > 0
+
+
+def test_words_decide_between_two_equally_similar_stories() -> None:
+    """Embeddings alike (one topic), names different: the words pick the story.
+
+    The vectors are identical (cosine 1), and the threshold sits just above that, so only
+    word evidence can tip a join either way.
+    """
+    base = np.zeros(8, dtype=np.float32)
+    base[0] = 1.0
+    core = OnlineStoryClusterer(dim=8, threshold=1.05)
+    lohan = core.add(base, words=headline_words("Lindsay Lohan docu-series premieres on OWN"))
+    cyrus = core.add(base, words=headline_words("Miley Cyrus concert costume mishap"), new_key=7)
+    assert lohan.new and cyrus.new and cyrus.story == 7
+    follow = core.add(base, words=headline_words("Lohan says docu-series shows her integrity"))
+    assert not follow.new and follow.story == lohan.story
+    other = core.add(base, words=headline_words("Miley Cyrus fan sneaks backstage"))
+    assert not other.new and other.story == cyrus.story
+    # without words the same vectors cannot clear the threshold
+    assert core.add(base).new
+
+
+def test_cluster_stream_keeps_name_stories_apart() -> None:
+    titles = [
+        "Lindsay Lohan opens up in Oprah docu-series",
+        "Miley Cyrus performs in her underwear after costume change",
+        "Lohan tells Oprah she wants integrity",
+        "Miley Cyrus laughs off wardrobe malfunction on tour",
+        "First look at Lindsay Lohan's OWN series",
+        "Cyrus costume change goes wrong in concert",
+    ]
+    labels = cluster_stream(embed_texts(titles), titles)
+    assert labels[0] == labels[2] == labels[4]
+    assert labels[1] == labels[3] == labels[5]
+    assert labels[0] != labels[1]
 
 
 def test_same_topic_a_week_apart_joins(store) -> None:
