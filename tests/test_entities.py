@@ -10,18 +10,17 @@ from sqlalchemy import func, select
 
 from dateline.enrich.entities import (
     ArticleEntityGroup,
-    article_entities,
     enrich_article_entities,
     entity_key,
-    entity_page,
-    find_entities,
     group_mentions,
     link_entities,
 )
+from dateline.enrich.entity_queries import entity_page, find_entities
 from dateline.enrich.ner import ORG, PERSON, PLACE, Mention, analyse, extract_mentions
 from dateline.pipeline import extract_records, ingest_many
 from dateline.settings import load_settings
 from dateline.store.models import Article, ArticleEntity, Entity, EntityAlias
+from dateline.store.queries import article_entities
 
 
 @pytest.fixture

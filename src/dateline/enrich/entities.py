@@ -1,4 +1,6 @@
-"""Entities: alias merging within an article, linking across articles, and the queries.
+"""Entities: alias merging within an article and linking across articles.
+
+The read side (entity pages, search filters) is :mod:`dateline.enrich.entity_queries`.
 
 **Keys.** Every name gets a normalised key (:func:`entity_key`): casefolded, diacritics
 stripped ("Zelenskyy" and "Zelenskýy" alike), punctuation dropped ("U.S." → "us"), hyphens
@@ -51,17 +53,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dateline.enrich.ner import ORG, PERSON, PLACE, Mention, NerResult, analyse
-from dateline.store.models import Article, ArticleEntity, Entity, EntityAlias, Story
+from dateline.store.models import Article, ArticleEntity, Entity, EntityAlias
 
 NAME_MAX = 255  # the columns' length
 
@@ -476,177 +477,3 @@ def enrich_article_entities(session: Session, article_id: int) -> EnrichResult:
         raise LookupError(f"no article {article_id}")
     result: NerResult = analyse([(row.title, row.body, row.language)])[0]
     return EnrichResult(link_entities(session, article_id, result.mentions), result.reason)
-
-
-# --- queries: entity pages, article entity lists, search filters --------------------------
-
-
-@dataclass(frozen=True)
-class EntityRef:
-    id: int
-    kind: str
-    name: str
-    article_count: int
-
-
-@dataclass(frozen=True)
-class EntityArticle:
-    id: int
-    title: str
-    published_at: datetime | None
-    first_seen_at: datetime
-    story_id: int | None
-    mentions: int
-    in_title: bool
-
-
-@dataclass(frozen=True)
-class EntityStory:
-    id: int
-    label: str
-    size: int
-    last_seen_at: datetime | None
-    articles: int  # of this story's articles that mention the entity
-
-
-@dataclass(frozen=True)
-class EntityPage:
-    entity: EntityRef
-    aliases: list[str]
-    articles: list[EntityArticle]
-    stories: list[EntityStory]
-    related: list[EntityRef]  # entities most often named in the same articles
-
-
-def _ref(row: Any) -> EntityRef:
-    return EntityRef(row.id, row.kind, row.name, row.article_count)
-
-
-_REF_COLUMNS = (Entity.id, Entity.kind, Entity.name, Entity.article_count)
-
-
-def entity_page(
-    session: Session, entity_id: int, *, limit: int = 50, offset: int = 0
-) -> EntityPage | None:
-    """What ``/e/{id}`` shows: the entity, its aliases, its articles (newest first), stories."""
-    row = session.execute(select(*_REF_COLUMNS).where(Entity.id == entity_id)).one_or_none()
-    if row is None:
-        return None
-    aliases = sorted(
-        a
-        for a in session.scalars(
-            select(EntityAlias.alias).where(EntityAlias.entity_id == entity_id)
-        )
-        if a != row.name
-    )
-    newest = func.coalesce(Article.published_at, Article.first_seen_at)
-    articles = [
-        EntityArticle(
-            r.id, r.title, r.published_at, r.first_seen_at, r.story_id, r.mentions, r.in_title
-        )
-        for r in session.execute(
-            select(
-                Article.id,
-                Article.title,
-                Article.published_at,
-                Article.first_seen_at,
-                Article.story_id,
-                ArticleEntity.mentions,
-                ArticleEntity.in_title,
-            )
-            .join(ArticleEntity, ArticleEntity.article_id == Article.id)
-            .where(ArticleEntity.entity_id == entity_id)
-            .order_by(newest.desc(), Article.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    ]
-    n = func.count(Article.id).label("n")
-    stories = [
-        EntityStory(r.id, r.label, r.size, r.last_seen_at, r.n)
-        for r in session.execute(
-            select(Story.id, Story.label, Story.size, Story.last_seen_at, n)
-            .join(Article, Article.story_id == Story.id)
-            .join(ArticleEntity, ArticleEntity.article_id == Article.id)
-            .where(ArticleEntity.entity_id == entity_id)
-            .group_by(Story.id, Story.label, Story.size, Story.last_seen_at)
-            .order_by(n.desc(), Story.last_seen_at.desc(), Story.id)
-            .limit(limit)
-        )
-    ]
-    return EntityPage(_ref(row), aliases, articles, stories, _related(session, entity_id))
-
-
-def _related(session: Session, entity_id: int, limit: int = 10) -> list[EntityRef]:
-    mine = select(ArticleEntity.article_id).where(ArticleEntity.entity_id == entity_id)
-    shared = func.count(ArticleEntity.article_id).label("shared")
-    return [
-        _ref(r)
-        for r in session.execute(
-            select(*_REF_COLUMNS, shared)
-            .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
-            .where(ArticleEntity.article_id.in_(mine), Entity.id != entity_id)
-            .group_by(*_REF_COLUMNS)
-            .order_by(shared.desc(), Entity.article_count.desc(), Entity.id)
-            .limit(limit)
-        )
-    ]
-
-
-def article_entities(session: Session, article_id: int) -> list[EntityRef]:
-    """An article's entities: those in its title first, then by mentions."""
-    return [
-        _ref(r)
-        for r in session.execute(
-            select(*_REF_COLUMNS)
-            .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
-            .where(ArticleEntity.article_id == article_id)
-            .order_by(ArticleEntity.in_title.desc(), ArticleEntity.mentions.desc(), Entity.name)
-        )
-    ]
-
-
-def find_entities(
-    session: Session, name: str, *, kinds: Iterable[str] = (PERSON, ORG, PLACE), limit: int = 10
-) -> list[EntityRef]:
-    """Entities a search filter ``name`` means: exact key or alias first, then a bare
-    surname's people, then names starting with it; most-linked first within each."""
-    found: dict[int, tuple[int, EntityRef]] = {}
-
-    def add(rank: int, rows: Iterable[Any]) -> None:
-        for r in rows:
-            if r.id not in found or found[r.id][0] > rank:
-                found[r.id] = (rank, _ref(r))
-
-    base = select(*_REF_COLUMNS).where(Entity.article_count > 0)
-    for kind in kinds:
-        key = entity_key(kind, canonical_kind_name(kind, name)[1])
-        if not key:
-            continue
-        add(0, session.execute(base.where(Entity.kind == kind, Entity.key == key)))
-        add(
-            1,
-            session.execute(
-                base.join(EntityAlias, EntityAlias.entity_id == Entity.id).where(
-                    Entity.kind == kind, EntityAlias.alias == name.strip()
-                )
-            ),
-        )
-        if " " not in key:
-            add(
-                2,
-                session.execute(
-                    base.where(
-                        Entity.kind == kind,
-                        or_(Entity.key.like(f"{key} %"), Entity.key.like(f"% {key}")),
-                    ).limit(limit)
-                ),
-            )
-        add(
-            3,
-            session.execute(
-                base.where(Entity.kind == kind, Entity.key.like(f"{key}%")).limit(limit)
-            ),
-        )
-    ranked = sorted(found.values(), key=lambda rr: (rr[0], -rr[1].article_count, rr[1].id))
-    return [ref for _, ref in ranked[:limit]]

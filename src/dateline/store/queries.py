@@ -77,6 +77,7 @@ class EntityRef:
     id: int
     name: str
     kind: str
+    article_count: int = 0  # articles linked to it, across the corpus
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def get_article(session: Session, article_id: int) -> ArticleDetail | None:
         date_reason=article.date_reason,
         story_id=article.story_id,
         story_label=_story_label(session, article.story_id),
-        entities=_entities_of(session, article_id),
+        entities=article_entities(session, article_id, limit=MAX_ENTITIES_SHOWN),
     )
 
 
@@ -207,16 +208,18 @@ def _story_label(session: Session, story_id: int | None) -> str | None:
     return story.label if story is not None else None
 
 
-def _entities_of(session: Session, article_id: int) -> list[EntityRef]:
+def article_entities(
+    session: Session, article_id: int, *, limit: int | None = None
+) -> list[EntityRef]:
     """The article's entities, title mentions and most mentioned first."""
     rows = session.execute(
-        select(Entity.id, Entity.name, Entity.kind)
+        select(Entity.id, Entity.name, Entity.kind, Entity.article_count)
         .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
         .where(ArticleEntity.article_id == article_id)
         .order_by(ArticleEntity.in_title.desc(), ArticleEntity.mentions.desc(), Entity.name)
-        .limit(MAX_ENTITIES_SHOWN)
+        .limit(limit)
     ).all()
-    return [EntityRef(int(r.id), r.name, r.kind) for r in rows]
+    return [EntityRef(int(r.id), r.name, r.kind, int(r.article_count)) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
-from dateline.enrich.entities import entity_page
+from dateline.enrich.entity_queries import entity_page
 from dateline.errors import NotFound
 from dateline.store.models import Entity, Story
 from dateline.store.queries import ArticleSummary, ListFilter, latest
