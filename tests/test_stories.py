@@ -26,8 +26,8 @@ from dateline.enrich.stories import (
     JOIN_THRESHOLD,
     OnlineStoryClusterer,
     StoryClusterer,
-    no_entities,
     cluster_stream,
+    no_entities,
     story_timeline,
     time_penalty,
 )
