@@ -300,6 +300,114 @@ def test_flush_survives_deleted_articles_and_unknown_readers(store):
     assert scalar(store, select(Reader.id).where(Reader.id == stranger)) == stranger
 
 
+def test_a_large_batch_counts_exactly_what_small_ones_would(store):
+    # Hundreds of rows per table: several multi-row statements each (see execute_rows),
+    # duplicates inside the batch and of an earlier batch, and two days in one batch.
+    articles = make_articles(store, 4)
+    a = articles[0]
+    readers = [new_reader(store) for _ in range(150)]
+    buf = EventBuffer(store, flush_seconds=60, max_events=10**6)
+    next_day = T0.replace(hour=23, minute=59) + timedelta(minutes=2)
+    for n, rid in enumerate(readers):
+        for aid in articles:
+            buf.record_view(aid, reader_key(rid), rid, next_day if n % 2 else T0)
+        buf.record_view(a, reader_key(rid), rid, T0)  # a duplicate for even n
+    buf.record_impressions(reader_key(readers[0]), readers[0], "related", [(1, a)], T0)
+    first = buf.flush()
+    assert (first.views, first.duplicate_views, first.impressions) == (675, 75, 1)
+    for rid in readers[:10]:  # already counted for even n, new for odd n; then the reverse
+        buf.record_view(articles[1], reader_key(rid), rid, T0)
+        buf.record_view(articles[1], reader_key(rid), rid, next_day)
+    second = buf.flush()
+    assert (second.views, second.duplicate_views) == (10, 10)
+    with store.read() as session:
+        assert counts(session, articles) == {
+            a: (225, 0),
+            articles[1]: (160, 0),
+            articles[2]: (150, 0),
+            articles[3]: (150, 0),
+        }
+        per_day = session.execute(
+            select(ArticleDaily.day, func.sum(ArticleDaily.views)).group_by(ArticleDaily.day)
+        ).all()
+    assert dict(per_day) == {T0.date(): 380, next_day.date(): 305}
+    assert daily_totals(store) == (685, 0, 1, 0)
+
+
+def test_a_backlog_is_written_in_bounded_transactions(store, monkeypatch):
+    monkeypatch.setattr("dateline.readers.buffer.FLUSH_CHUNK", 3)
+    a, b, c = make_articles(store)
+    reader = new_reader(store)
+    key = reader_key(reader)
+    transactions: list[str] = []
+    buf = EventBuffer(
+        store,
+        flush_seconds=60,
+        on_stage=lambda stage: transactions.append(stage) if stage == "aggregates" else None,
+    )
+    buf.record_view(a, key, reader, T0)
+    buf.record_impressions(key, reader, "related", [(1, b), (2, c)], T0)
+    buf.record_view(b, key, reader, T0)
+    # The click comes after the impressions it marks: they are in an earlier transaction.
+    buf.record_click(key, reader, "related", 2, c, T0 + timedelta(minutes=1))
+    buf.record_view(c, key, reader, T0)
+    result = buf.flush()
+    assert len(transactions) == 2  # 3 events, then 2 events and the click
+    assert (result.views, result.impressions, result.clicks) == (3, 2, 1)
+    with store.read() as session:
+        shown = session.execute(
+            select(Event.position, Event.clicked)
+            .where(Event.kind == "impression")
+            .order_by(Event.position)
+        ).all()
+    assert [tuple(r) for r in shown] == [(1, False), (2, True)]  # marked, no extra row
+    assert daily_totals(store) == (3, 0, 2, 1) and buf.pending == 0
+
+
+def test_a_failed_transaction_of_a_backlog_is_retried_alone(store, monkeypatch):
+    monkeypatch.setattr("dateline.readers.buffer.FLUSH_CHUNK", 2)
+    (a,) = make_articles(store, 1)
+    readers = [new_reader(store) for _ in range(5)]
+    calls: list[str] = []
+
+    def boom(stage: str) -> None:
+        calls.append(stage)
+        if stage == "views" and calls.count("views") == 2:
+            raise RuntimeError("database went away")
+
+    buf = EventBuffer(store, flush_seconds=60, on_stage=boom)
+    for rid in readers:
+        buf.record_view(a, reader_key(rid), rid, T0)
+    with pytest.raises(RuntimeError):
+        buf.flush()
+    assert scalar(store, select(ArticleStats.views)) == 2  # the first transaction stayed
+    assert buf.pending == 3
+    assert buf.flush().views == 3
+    assert scalar(store, select(ArticleStats.views)) == 5
+
+
+def test_backpressure_only_while_writes_fall_behind(store, monkeypatch):
+    from dateline.readers import buffer as buffer_module
+
+    monkeypatch.setattr(buffer_module, "BACKLOG_EVENTS", 10)
+    (a,) = make_articles(store, 1)
+    buf = EventBuffer(store, flush_seconds=60, max_events=10**6)
+    for i in range(10):
+        buf.record_view(a, cookieless_key(f"192.0.2.{i}", None, SECRET), None, T0)
+    assert buf.delay() == 0.0
+    for i in range(10, 20):
+        buf.record_view(a, cookieless_key(f"192.0.2.{i}", None, SECRET), None, T0)
+    assert buf.delay() == pytest.approx(buffer_module.DELAY_PER_BACKLOG)
+    for i in range(20, 1000):
+        buf.record_view(a, cookieless_key(f"192.0.2.{i}", None, SECRET), None, T0)
+    assert buf.delay() == buffer_module.MAX_DELAY_SECONDS
+    buf._failures = 1  # the database is failing: no slowing down (MAX_PENDING drops)
+    assert buf.delay() == 0.0
+    buf._failures = 0
+    buf.flush()
+    assert buf.delay() == 0.0
+
+
 def test_a_readers_view_must_use_the_readers_key(store):
     buf = EventBuffer(store, flush_seconds=60)
     with pytest.raises(ValueError):

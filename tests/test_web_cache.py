@@ -111,3 +111,61 @@ def test_the_refresher_deduplicates_pending_jobs():
     gate.set()
     assert refresher.drain()
     assert ran == ["b"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_watched_entries_are_refreshed_ahead_while_they_are_read(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr("dateline.web.cache.time.monotonic", clock)
+    cache: TTLCache[str] = TTLCache(4.0)  # due from 3 s, kept watched 8 s after a read
+    cache.put("k", "v1")
+    cache.put("cold", "v1")
+    assert cache.read("k", watch=True) == ("v1", False)
+    assert cache.read("cold") == ("v1", False)  # read, but not watched
+    assert cache.take_due() == [] and not cache.any_due()
+    clock.now += 3.0
+    assert cache.any_due()
+    assert cache.take_due() == ["k"], "due without a read in the refresh window"
+    assert cache.take_due() == []
+    cache.put("k", "v2")  # the refresh: read 3 s ago, so it stays watched
+    clock.now += 3.0
+    assert cache.take_due() == ["k"]
+    clock.now += 3.0
+    cache.put("k", "v3")  # last read 9 s ago: no longer watched
+    clock.now += 3.0
+    assert cache.take_due() == [] and not cache.any_due()
+    assert cache.read("k", watch=True) == ("v3", True)  # read again: watched again
+    assert cache.take_due() == ["k"]
+    clock.now += 1.0
+    assert cache.get("cold") is None
+
+
+def test_take_due_skips_what_was_invalidated_rebuilt_or_evicted(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr("dateline.web.cache.time.monotonic", clock)
+    cache: TTLCache[str] = TTLCache(4.0, max_entries=2)  # due from 3 s
+    for key in ("a", "b"):
+        cache.put(key, "v")
+        cache.read(key, watch=True)
+    cache.put("c", "v")  # evicts "a", the least recently used
+    cache.read("c", watch=True)
+    cache.invalidate("b")
+    clock.now += 3.0
+    assert cache.take_due() == ["c"]
+    cache.put("c", "w")  # rebuilt and read again: due again only 3 s after this put
+    cache.read("c", watch=True)
+    assert cache.take_due() == []
+    clock.now += 2.0
+    assert cache.take_due() == []
+    clock.now += 1.0
+    assert cache.take_due() == ["c"]
+    cache.clear()
+    clock.now += 3.0
+    assert cache.take_due() == [] and not cache.any_due()

@@ -17,7 +17,7 @@ from dateline import __version__
 from dateline.errors import DatelineError
 from dateline.settings import Settings
 from dateline.store.db import Store
-from dateline.web import api, api_docs, feeds, info_pages, intel_pages, pages
+from dateline.web import api, api_docs, feeds, gctune, info_pages, intel_pages, pages
 from dateline.web.fastpath import FastPath
 from dateline.web.maintenance import Maintenance
 from dateline.web.security import SecurityHeaders
@@ -47,6 +47,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         site.catalog.fresh()  # build the in-memory index before the first request
+        # Keep the index (and what else is alive now) out of the collector's full scans,
+        # and the index built after a corpus change too (see gctune).
+        gctune.start()
+        site.catalog.listeners.append(gctune.settle)
         site.events.start()
         maintenance.start()
         try:
@@ -54,6 +58,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         finally:
             maintenance.stop()
             site.events.close()
+            site.catalog.listeners.remove(gctune.settle)
+            gctune.stop()
 
     app = FastAPI(
         title=f"{settings.site_name} API",

@@ -14,6 +14,14 @@ time its data was read, so a rebuild that took a while is not made to look newer
 is. An entry older than ``ttl`` is never served: the caller builds it itself, and
 ``get_or_build`` makes concurrent callers share one build (single flight).
 
+**Entries in use are refreshed ahead.** A key read only every second or so may see no read
+between ``refresh_after`` and ``ttl``; it would then expire, and its next request would
+build it in the request path. Reads with ``watch=True`` (the per-article counts and the
+per-reader states, each read a few times per ``ttl``) register the entry: ``take_due()``
+hands back every watched entry past ``refresh_after``, read or not since, so one batched
+background job refreshes all of them (``Site._refresh_counts``). An entry stays watched
+while it was read within the last ``KEEP_WATCHING`` ttls; one nobody reads expires.
+
 **Invalidation.** ``invalidate`` / ``clear`` drop entries at once (this worker shows a
 reaction immediately), and a rebuild that started before an invalidation cannot put its
 older value back (each put carries the generation it started from).
@@ -21,6 +29,8 @@ older value back (each put carries the generation it started from).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import threading
@@ -36,6 +46,8 @@ V = TypeVar("V")
 DEFAULT_MAX_ENTRIES = 20_000
 # Fraction of the ttl after which a read schedules a background rebuild.
 REFRESH_AT = 0.75
+# A watched entry is refreshed ahead while it was read within this many ttls.
+KEEP_WATCHING = 2.0
 # Keys remembered as invalidated since a generation before they are forgotten wholesale
 # (forgetting is treated as a clear: in-flight rebuilds are then all discarded).
 MAX_KILLED = 10_000
@@ -130,6 +142,12 @@ class TTLCache(Generic[V]):
         self._cleared_at = 0
         self._killed: dict[Hashable, int] = {}
         self._flights: dict[Hashable, _Flight] = {}
+        # Watched entries: key -> (``born`` of the value that was read, time it is due);
+        # and a heap of (time it is due, tie-breaker, key), in due order (see take_due).
+        self._watched: dict[Hashable, tuple[float, float]] = {}
+        self._last_read: dict[Hashable, float] = {}  # of watched keys
+        self._due_heap: list[tuple[float, int, Hashable]] = []
+        self._seq = itertools.count()
         self.builds = 0  # values built by get_or_build or a rebuild (tests, measurements)
 
     # --- reading ---------------------------------------------------------------------------
@@ -145,19 +163,61 @@ class TTLCache(Generic[V]):
             self.refresh(key, rebuild)
         return value
 
-    def read(self, key: Hashable) -> tuple[V | None, bool]:
-        """(value or None, whether it is past ``refresh_after``); nothing is scheduled."""
+    def read(self, key: Hashable, *, watch: bool = False) -> tuple[V | None, bool]:
+        """(value or None, whether it is past ``refresh_after``); nothing is scheduled.
+
+        ``watch``: hand the entry to ``take_due()`` once it is past ``refresh_after``.
+        """
         with self._lock:
             item = self._items.get(key)
             if item is None:
                 return None, False
             born, value = item
-            age = time.monotonic() - born
+            now = time.monotonic()
+            age = now - born
             if age >= self.ttl:
                 del self._items[key]
                 return None, False
             self._items.move_to_end(key)
+            if watch:
+                self._last_read[key] = now
+                if key not in self._watched:
+                    self._watch(key, born)
             return value, age >= self.refresh_after
+
+    def _watch(self, key: Hashable, born: float) -> None:
+        due = born + self.refresh_after
+        self._watched[key] = (born, due)
+        heapq.heappush(self._due_heap, (due, next(self._seq), key))
+
+    def _unwatch(self, key: Hashable) -> None:
+        self._watched.pop(key, None)
+        self._last_read.pop(key, None)
+
+    def any_due(self) -> bool:
+        """Whether a watched entry is past ``refresh_after`` (``take_due`` has work)."""
+        with self._lock:
+            return bool(self._due_heap) and self._due_heap[0][0] <= time.monotonic()
+
+    def take_due(self) -> list[Hashable]:
+        """The watched entries past ``refresh_after`` (no longer watched once taken)."""
+        now = time.monotonic()
+        keys = []
+        with self._lock:
+            heap = self._due_heap
+            while heap and heap[0][0] <= now:
+                due, _n, key = heapq.heappop(heap)
+                watched = self._watched.get(key)
+                if watched is None or watched[1] != due:
+                    continue  # rebuilt or invalidated since, perhaps watched again
+                del self._watched[key]
+                born = watched[0]
+                item = self._items.get(key)
+                if item is not None and item[0] == born and now - born < self.ttl:
+                    keys.append(key)  # its next put watches it again if it is still read
+                else:
+                    self._last_read.pop(key, None)  # evicted or expired meanwhile
+        return keys
 
     def refresh(self, key: Hashable, rebuild: Callable[[], V]) -> None:
         """Rebuild ``key`` in the background (once, however many callers ask)."""
@@ -225,8 +285,16 @@ class TTLCache(Generic[V]):
                 since < self._cleared_at or self._killed.get(key, -1) > since
             ):
                 return False
-            self._items[key] = (time.monotonic() if born is None else born, value)
+            now = time.monotonic()
+            self._items[key] = (now if born is None else born, value)
             self._items.move_to_end(key)
+            self._watched.pop(key, None)
+            last_read = self._last_read.get(key)
+            if last_read is not None:
+                if now - last_read < self.ttl * KEEP_WATCHING:
+                    self._watch(key, self._items[key][0])
+                else:
+                    del self._last_read[key]  # watched again from its next read
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
             return True
@@ -234,6 +302,7 @@ class TTLCache(Generic[V]):
     def invalidate(self, key: Hashable) -> None:
         with self._lock:
             self._items.pop(key, None)
+            self._unwatch(key)
             self._gen += 1
             if len(self._killed) >= MAX_KILLED:
                 self._killed.clear()
@@ -243,6 +312,9 @@ class TTLCache(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._watched.clear()
+            self._last_read.clear()
+            self._due_heap.clear()
             self._gen += 1
             self._cleared_at = self._gen
             self._killed.clear()

@@ -9,6 +9,9 @@ here reads the database or renders a template (it runs on the event loop): stale
 are rebuilt in the background (``cache.py``). The bytes are exactly what the FastAPI
 routes in ``pages.py`` send (tested).
 
+While the worker's event buffer is far behind (more views than the database can write),
+answers wait a little before they go (``EventBuffer.delay``), so the writes catch up.
+
 Anything else falls through to FastAPI unchanged: another method or path, a query string
 (JSON twins, list clicks), a page or part not cached (or older than page_cache_seconds) in
 this worker, a wrong slug (the route
@@ -17,6 +20,7 @@ redirects), a cookie that is present but not a valid reader id, or any error her
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from dateline.readers.identity import (
@@ -67,6 +71,9 @@ class FastPath:
                 headers = [(b"content-length", str(len(body)).encode()), *HTML_HEADERS]
                 if cookie is not None:
                     headers.append((b"set-cookie", cookie))
+                delay = self.site.events.delay()  # backpressure while writes fall behind
+                if delay > 0:
+                    await asyncio.sleep(delay)
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return

@@ -1,0 +1,41 @@
+"""The in-memory catalog's rankers (web/catalog.py), on both engines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dateline.readers import EventBuffer, reader_key
+from dateline.web import catalog as catalog_module
+from dateline.web.catalog import Catalog, IndexedRankers
+from test_reader_events import T0, make_articles, new_reader
+
+
+@pytest.mark.parametrize("slack", [40, 1])
+def test_batched_recommendations_equal_one_reader_at_a_time(store, monkeypatch, slack):
+    # With a slack of 1 the window holds 3 articles, and a reader who read more than one
+    # of them takes the fallback (their whole history).
+    monkeypatch.setattr(catalog_module, "RECOMMENDATION_WINDOW_SLACK", slack)
+    articles = make_articles(store, 6)  # newest first: T0, T0 - 1 day, …
+    fresh, one, most = (new_reader(store) for _ in range(3))
+    buf = EventBuffer(store, flush_seconds=60)
+    buf.record_view(articles[0], reader_key(one), one, T0)
+    for aid in articles[:5]:
+        buf.record_view(aid, reader_key(most), most, T0)
+    buf.flush()
+    rankers = IndexedRankers(Catalog(store, 60.0))
+    readers = [fresh, one, most, "unknown-reader", ""]
+    now = T0 + timedelta(days=1)
+    with store.read() as session:
+        for exclude in (frozenset(), frozenset({articles[1]})):
+            for limit in (1, 2, 8):
+                batch = rankers.recommendations(session, readers, now, limit, exclude)
+                single = {
+                    rid: rankers.recommendation(session, rid, now, limit, exclude)
+                    for rid in readers
+                }
+                assert batch == single
+        assert [r.article_id for r in batch[most]] == [articles[5]]
+        assert [r.article_id for r in batch[fresh]][:2] == [articles[0], articles[2]]
+        assert rankers.recommendations(session, [], now, 2) == {}
