@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -75,6 +76,28 @@ def test_stale_schema_is_refused_unless_auto_migrate(database_url):
         store.dispose()
 
 
+def test_migration_0005_qualifies_stored_urlless_keys_by_their_source(database_url):
+    """A URL-less page stored by the previous release is still recognised after upgrade."""
+    store = Store(database_url)
+    try:
+        upgrade(store, "0004")
+        article = make_article()
+        first = save(store, article)
+        legacy = f"sha256:{article.content_hash}"  # the key the previous release wrote
+        with store.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE pages SET identity_key = :key, identity_hash = :hash"),
+                {"key": legacy, "hash": hashlib.sha256(legacy.encode()).hexdigest()},
+            )
+        upgrade(store)
+        with store.read() as session:
+            assert session.get(Page, first.page_id).identity_key == identity_key(article)
+        assert save(store, make_article()).status is SaveStatus.KNOWN
+        assert count(store, Page) == 1
+    finally:
+        store.dispose()
+
+
 def test_sqlite_uses_wal(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'x' / 'dateline.db'}")
     try:
@@ -111,6 +134,21 @@ def test_reingesting_the_same_item_is_a_no_op(store):
     assert again.status is SaveStatus.KNOWN
     assert (again.page_id, again.article_id) == (first.page_id, first.article_id)
     assert (count(store, Page), count(store, Article), count(store, Source)) == (1, 1, 1)
+
+
+def test_the_same_urlless_text_from_two_sites_is_two_pages_of_one_article(store):
+    """Two farms carrying one wire text as URL-less dumps are two carriers, not versions."""
+    first = save(store, make_article(site_name="Farm One"))
+    second = save(store, make_article(site_name="Farm Two"))
+    assert first.status is SaveStatus.NEW and second.status is SaveStatus.NEW
+    assert second.article_id == first.article_id and second.page_id != first.page_id
+    with store.read() as session:
+        pages = session.scalars(select(Page).order_by(Page.id)).all()
+        assert [p.version for p in pages] == [1, 1]
+        assert [session.get(Source, p.source_id).name for p in pages] == ["Farm One", "Farm Two"]
+    # and each is still recognised on its own
+    assert save(store, make_article(site_name="Farm Two")).status is SaveStatus.KNOWN
+    assert (count(store, Page), count(store, Article), count(store, Source)) == (2, 1, 2)
 
 
 def test_changed_page_is_a_new_version_and_nothing_is_overwritten(store):
@@ -209,4 +247,7 @@ def test_normalise_url(url, expected):
 def test_identity_prefers_canonical_url():
     article = make_article(url="https://a.example/x?fbclid=1", canonical_url="https://a.example/y")
     assert identity_key(article) == "url:https://a.example/y"
-    assert identity_key(make_article()).startswith("sha256:")
+    urlless = make_article()
+    assert identity_key(urlless) == f"sha256:{urlless.content_hash}@name:portville daily"
+    nameless = make_article(site_name=None)
+    assert identity_key(nameless) == f"sha256:{nameless.content_hash}"

@@ -108,7 +108,8 @@ class Page(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    # "url:<canonical url>" or "sha256:<content hash>" — how we recognise the page again;
+    # "url:<canonical url>" or "sha256:<content hash>[@<source key>]" — how we recognise
+    # the page again (see repository.identity_key);
     # indexed through its hash, since URLs can outgrow a b-tree index entry.
     identity_key: Mapped[str] = mapped_column(Text)
     identity_hash: Mapped[str] = mapped_column(String(64), index=True)

@@ -46,6 +46,9 @@ NEAR_COPY_KEY = "near_copy"
 
 # Names for well-known hosts whose pages do not state one (the bundled Wikinews JSONL,
 # MIND rows): "Wikinews" reads better than "en.wikinews.org". A page's own name wins.
+# The source key of items that name no site and have no URL.
+UNKNOWN_SOURCE = "unknown"
+
 KNOWN_SITE_NAMES = {
     "en.wikinews.org": "Wikinews",
     "apnews.com": "AP News",
@@ -93,8 +96,19 @@ def normalise_url(url: str | None) -> str | None:
 
 
 def identity_key(article: ExtractedArticle) -> str:
+    """How a page is recognised again: its canonical URL, else its text *at its source*.
+
+    A page without a URL is known by the hash of its title and body, qualified by its
+    source when we know one: two content farms carrying the same wire text as URL-less
+    dumps are two pages (two carriers of one article), not two versions of one page.
+    """
     url = normalise_url(article.canonical_url) or normalise_url(article.url)
-    return f"url:{url}" if url else f"sha256:{article.content_hash}"
+    if url:
+        return f"url:{url}"
+    source = _source_key(article)[0]
+    if source == UNKNOWN_SOURCE:
+        return f"sha256:{article.content_hash}"
+    return f"sha256:{article.content_hash}@{source}"
 
 
 def fingerprint(article: ExtractedArticle) -> str:
@@ -163,7 +177,7 @@ def _source_key(article: ExtractedArticle) -> tuple[str, str, str | None]:
         return host, name, f"https://{host}/"
     if article.site_name:
         return "name:" + " ".join(article.site_name.split()).casefold(), article.site_name, None
-    return "unknown", "Unknown source", None
+    return UNKNOWN_SOURCE, "Unknown source", None
 
 
 def _source_for(session: Session, article: ExtractedArticle, now: datetime) -> Source:
