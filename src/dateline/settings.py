@@ -226,7 +226,7 @@ REGISTRY: tuple[Setting, ...] = (
         _parse_positive_float,
         1.0,
         "Views and impressions are written in batches at most this many seconds apart "
-        "(the most a crash can lose).",
+        "(the most a crash can lose, unless the database falls behind under overload).",
         "float",
     ),
     Setting(
