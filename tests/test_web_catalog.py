@@ -39,3 +39,32 @@ def test_batched_recommendations_equal_one_reader_at_a_time(store, monkeypatch, 
         assert [r.article_id for r in batch[most]] == [articles[5]]
         assert [r.article_id for r in batch[fresh]][:2] == [articles[0], articles[2]]
         assert rankers.recommendations(session, [], now, 2) == {}
+
+
+def test_indexed_rankers_give_the_database_rankers_lists(store):
+    """The catalog's claim: the same rules, the same lists, without ``latest()``."""
+    from dateline.rank.simple import SimpleRankers
+    from dateline.store.queries import get_article
+
+    articles = make_articles(store, 6)
+    reader = new_reader(store)
+    buf = EventBuffer(store, flush_seconds=60)
+    for aid in articles[1:3]:
+        buf.record_view(aid, reader_key(reader), reader, T0)
+    buf.flush()
+    indexed, simple = IndexedRankers(Catalog(store, 60.0)), SimpleRankers()
+    now = T0 + timedelta(hours=1)
+    with store.read() as session:
+        for aid in articles:
+            article = get_article(session, aid)
+            assert indexed.related(session, article, 4) == simple.related(session, article, 4)
+        assert indexed.ranking(session, now, 4) == simple.ranking(session, now, 4)
+        for rid in (reader, None):
+            got = indexed.recommendation(session, rid, now, 4, frozenset({articles[0]}))
+            assert got == simple.recommendation(session, rid, now, 4, frozenset({articles[0]}))
+        assert [r.article_id for r in simple.recommendation(session, reader, now, 4)] == [
+            articles[0],
+            articles[3],
+            articles[4],
+            articles[5],
+        ]

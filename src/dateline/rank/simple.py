@@ -170,29 +170,44 @@ def seen_by(session: Session, reader_id: str | None) -> set[int]:
     )
 
 
-class SimpleRankers:
+class NewestRules:
+    """The simple rules, over any source of "newest articles matching a filter".
+
+    Subclasses say where the newest articles come from (:meth:`newest`, and the title
+    words of candidates in :meth:`with_words`); the three lists are built here once, so
+    the database-backed and the in-memory rankers give the same lists by construction.
+    """
+
     name = "simple"
+
+    def newest(
+        self,
+        session: Session,
+        limit: int,
+        *,
+        exclude: frozenset[int] = frozenset(),
+        category: str | None = None,
+        until: datetime | None = None,
+    ) -> list[int]:
+        """Ids of the newest ``limit`` articles that match, newest first."""
+        raise NotImplementedError
+
+    def with_words(
+        self, session: Session, limit: int, exclude: frozenset[int]
+    ) -> list[tuple[int, set[str]]]:
+        """The newest ``limit`` articles (not in ``exclude``) with their title words."""
+        raise NotImplementedError
 
     def related(self, session: Session, article: ArticleDetail, limit: int) -> list[Ranked]:
         words = title_words(article.title)
         result: list[Ranked] = []
         if words:
-            candidates, _ = latest(
-                session,
-                limit=TITLE_CANDIDATES,
-                filters=ListFilter(exclude_ids=frozenset({article.id})),
-            )
-            result = shared_title_words(
-                words, [(c.id, title_words(c.title)) for c in candidates], limit
-            )
+            candidates = self.with_words(session, TITLE_CANDIDATES, frozenset({article.id}))
+            result = shared_title_words(words, candidates, limit)
         if len(result) < limit and article.category != UNCATEGORISED:
-            seen = {r.article_id for r in result} | {article.id}
-            same, _ = latest(
-                session,
-                limit=limit,
-                filters=ListFilter(category=article.category, exclude_ids=frozenset(seen)),
-            )
-            result += [Ranked(s.id, f"same category: {article.category}") for s in same]
+            seen = frozenset({r.article_id for r in result} | {article.id})
+            same = self.newest(session, limit, exclude=seen, category=article.category)
+            result += [Ranked(i, f"same category: {article.category}") for i in same]
         return result[:limit]
 
     def ranking(
@@ -200,19 +215,18 @@ class SimpleRankers:
     ) -> list[Ranked]:
         allowed = None
         if category is not None:
-            recent, _ = latest(session, limit=5000, filters=ListFilter(category=category))
-            allowed = [a.id for a in recent]
+            allowed = self.newest(session, 5000, category=category)
         result = most_read(session, now, limit, allowed)
         if len(result) < limit:
             seen = frozenset(r.article_id for r in result)
-            newest, _ = latest(
+            newest = self.newest(
                 session,
-                limit=limit - len(result),
-                filters=ListFilter(
-                    category=category, exclude_ids=seen, until=now + timedelta(seconds=1)
-                ),
+                limit - len(result),
+                exclude=seen,
+                category=category,
+                until=now + timedelta(seconds=1),
             )
-            result += [Ranked(a.id, "newest") for a in newest]
+            result += [Ranked(i, "newest") for i in newest]
         return result
 
     def recommendation(
@@ -223,13 +237,30 @@ class SimpleRankers:
         limit: int,
         exclude: frozenset[int] = frozenset(),
     ) -> list[Ranked]:
-        seen = seen_by(session, reader_id)
-        newest, _ = latest(
-            session,
-            limit=limit,
-            filters=ListFilter(
-                exclude_ids=frozenset(seen | exclude), until=now + timedelta(seconds=1)
-            ),
-        )
+        seen = frozenset(seen_by(session, reader_id) | exclude)
+        newest = self.newest(session, limit, exclude=seen, until=now + timedelta(seconds=1))
         reason = "newest you have not read" if reader_id else "newest"
-        return [Ranked(a.id, reason) for a in newest]
+        return [Ranked(i, reason) for i in newest]
+
+
+class SimpleRankers(NewestRules):
+    """The rules over the database (``latest()``): no memory, any corpus size."""
+
+    def newest(
+        self,
+        session: Session,
+        limit: int,
+        *,
+        exclude: frozenset[int] = frozenset(),
+        category: str | None = None,
+        until: datetime | None = None,
+    ) -> list[int]:
+        filters = ListFilter(category=category, exclude_ids=exclude, until=until)
+        found, _ = latest(session, limit=limit, filters=filters)
+        return [a.id for a in found]
+
+    def with_words(
+        self, session: Session, limit: int, exclude: frozenset[int]
+    ) -> list[tuple[int, set[str]]]:
+        found, _ = latest(session, limit=limit, filters=ListFilter(exclude_ids=exclude))
+        return [(a.id, title_words(a.title)) for a in found]

@@ -15,9 +15,9 @@ index keeps serving meanwhile. Past ``check_seconds`` without a check, ``current
 no (the fast path steps aside) and ``fresh()`` checks in the calling thread. So a list is
 never older than that bound plus the rebuild time (about a second per 100,000 articles).
 
-``IndexedRankers`` implements the ``Rankers`` interface with exactly the rules of
-``SimpleRankers`` (same candidates, same order, same reasons), reading the index instead of
-running ``latest()``; only "most read" still reads ``article_daily`` (one indexed query).
+``IndexedRankers`` implements the ``Rankers`` interface with the rules of
+``SimpleRankers`` (both are :class:`~dateline.rank.simple.NewestRules`: same candidates,
+same order, same reasons; tested), reading the index instead of running ``latest()``; only "most read" still reads ``article_daily`` (one indexed query).
 ``recommendations`` answers many readers at once (the web worker refreshes every cached
 reader's list every few seconds): it asks only which of the newest articles each reader
 has read, one query for hundreds of readers, instead of reading each reader's history.
@@ -34,19 +34,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dateline.rank.base import Ranked
-from dateline.rank.simple import (
-    TITLE_CANDIDATES,
-    most_read,
-    seen_by,
-    shared_title_words,
-    title_words,
-)
+from dateline.rank.simple import NewestRules, title_words
 from dateline.readers.events import VIEW
 from dateline.store.db import Store
 from dateline.store.models import Event, Page
 from dateline.store.queries import (
-    UNCATEGORISED,
-    ArticleDetail,
     ArticleSummary,
     sort_date,
     summaries_query,
@@ -173,60 +165,30 @@ class Catalog:
         return words
 
 
-class IndexedRankers:
+class IndexedRankers(NewestRules):
     """``SimpleRankers``' rules over the in-memory catalog (same lists, no ``latest()``)."""
-
-    name = "simple"
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def related(self, session: Session, article: ArticleDetail, limit: int) -> list[Ranked]:
-        words = title_words(article.title)
-        result: list[Ranked] = []
-        if words:
-            candidates = self.catalog.newest(TITLE_CANDIDATES, exclude={article.id})
-            result = shared_title_words(
-                words, [(c.id, self.catalog.words(c)) for c in candidates], limit
-            )
-        if len(result) < limit and article.category != UNCATEGORISED:
-            seen = {r.article_id for r in result} | {article.id}
-            same = self.catalog.newest(limit, exclude=seen, category=article.category)
-            result += [Ranked(s.id, f"same category: {article.category}") for s in same]
-        return result[:limit]
-
-    def ranking(
-        self, session: Session, now: datetime, limit: int, category: str | None = None
-    ) -> list[Ranked]:
-        allowed = None
-        if category is not None:
-            allowed = [a.id for a in self.catalog.newest(5000, category=category)]
-        result = most_read(session, now, limit, allowed)
-        if len(result) < limit:
-            seen = frozenset(r.article_id for r in result)
-            newest = self.catalog.newest(
-                limit - len(result),
-                exclude=seen,
-                category=category,
-                until=now + timedelta(seconds=1),
-            )
-            result += [Ranked(a.id, "newest") for a in newest]
-        return result
-
-    def recommendation(
+    def newest(
         self,
         session: Session,
-        reader_id: str | None,
-        now: datetime,
         limit: int,
+        *,
         exclude: frozenset[int] = frozenset(),
-    ) -> list[Ranked]:
-        seen = seen_by(session, reader_id)
-        newest = self.catalog.newest(
-            limit, exclude=seen | exclude, until=now + timedelta(seconds=1)
-        )
-        reason = "newest you have not read" if reader_id else "newest"
-        return [Ranked(a.id, reason) for a in newest]
+        category: str | None = None,
+        until: datetime | None = None,
+    ) -> list[int]:
+        return [
+            s.id
+            for s in self.catalog.newest(limit, exclude=exclude, category=category, until=until)
+        ]
+
+    def with_words(
+        self, session: Session, limit: int, exclude: frozenset[int]
+    ) -> list[tuple[int, set[str]]]:
+        return [(s.id, self.catalog.words(s)) for s in self.catalog.newest(limit, exclude=exclude)]
 
     def recommendations(
         self,
