@@ -319,11 +319,5 @@ class TTLCache(Generic[V]):
             self._cleared_at = self._gen
             self._killed.clear()
 
-    def keys_due(self) -> list[Hashable]:
-        """Keys past ``refresh_after`` (still served): what a batched refresh should redo."""
-        now = time.monotonic()
-        with self._lock:
-            return [k for k, (born, _v) in self._items.items() if now - born >= self.refresh_after]
-
     def __len__(self) -> int:
         return len(self._items)

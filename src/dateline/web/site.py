@@ -7,9 +7,9 @@ same methods build the HTML pages and their JSON twins.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import zlib
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -203,12 +203,9 @@ class Site:
             SKELETON_MAX_SECONDS, SKELETON_MAX_ENTRIES, refresher=self.refresher
         )
         # (views, reactions) per article, page_cache_seconds, refreshed in batches (one
-        # query for every stale entry); reader state is in ``pages`` under ("reader", id).
+        # query for every stale entry); reader state is in ``pages`` under ("reader", id),
+        # rebuilt in batches too.
         self.counts_cache: TTLCache[tuple[int, int]] = TTLCache(ttl, 100_000)
-        self._due_counts: set[int] = set()
-        # Readers whose cached state is past refresh_after: rebuilt together, in batches.
-        self._due_readers: set[str] = set()
-        self._due_lock = threading.Lock()
         # Fraction of viewers whose list impressions and clicks are stored (see settings).
         self.impression_rate: float = settings.impression_sample_rate
         self.catalog.listeners.append(self._corpus_changed)
@@ -407,20 +404,20 @@ class Site:
         Every article read since its counts were cached is re-read then, not only those
         read again in the refresh window (see "refreshed ahead" in cache.py).
         """
-        cache = self.counts_cache
-        value, due = cache.read(article_id, watch=True)
-        if due:
-            with self._due_lock:
-                self._due_counts.add(article_id)
+        return self._peek_batched(self.counts_cache, article_id, "counts", self._refresh_counts)
+
+    def _peek_batched(
+        self, cache: TTLCache[Any], key: Hashable, job: str, refresh: Callable[[], None]
+    ) -> Any:
+        """``cache``'s value for ``key``, watched: due entries are redone by one ``refresh``
+        job for all of them (the cache keeps the due keys; see ``take_due``)."""
+        value, due = cache.read(key, watch=True)
         if due or cache.any_due():
-            self.refresher.schedule("counts", self._refresh_counts)
+            self.refresher.schedule(job, refresh)
         return value
 
     def _refresh_counts(self) -> None:
-        taken = self.counts_cache.take_due()
-        with self._due_lock:
-            due, self._due_counts = self._due_counts, set()
-        ids = sorted(due.union(k for k in taken if isinstance(k, int)))
+        ids = sorted(k for k in self.counts_cache.take_due() if isinstance(k, int))
         since, born = self.counts_cache.generation(), time.monotonic()
         for n in range(0, len(ids), COUNTS_PER_QUERY):
             chunk = ids[n : n + COUNTS_PER_QUERY]
@@ -451,22 +448,15 @@ class Site:
         """The cached state; stale ones are rebuilt in one background job for all (as
         counts are): with every reader's state expiring every page_cache_seconds, one job
         per reader would queue up behind each other, and the states would expire first."""
-        state: ReaderState | None
-        pages = self.pages
-        state, due = pages.read(("reader", reader_id), watch=True)
-        if due:
-            with self._due_lock:
-                self._due_readers.add(reader_id)
-        if due or pages.any_due():
-            self.refresher.schedule("readers", self._refresh_readers)
+        state: ReaderState | None = self._peek_batched(
+            self.pages, ("reader", reader_id), "readers", self._refresh_readers
+        )
         return state
 
     def _refresh_readers(self) -> None:
         # Only reader states are read with watch=True from ``pages``.
-        taken = [k[1] for k in self.pages.take_due() if isinstance(k, tuple) and k[0] == "reader"]
-        with self._due_lock:
-            due, self._due_readers = self._due_readers, set()
-        ids = sorted(due.union(taken))
+        taken = self.pages.take_due()
+        ids = sorted(k[1] for k in taken if isinstance(k, tuple) and k[0] == "reader")
         for n in range(0, len(ids), READERS_PER_QUERY):
             since, born = self.pages.generation(), time.monotonic()
             for reader_id, state in self._build_reader_states(
