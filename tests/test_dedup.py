@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from dateline.demo import demo_corpus_path
 from dateline.enrich import dedup
-from dateline.enrich.provenance import carriers
 from dateline.enrich.shingles import shingles
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
@@ -22,6 +21,7 @@ from dateline.pipeline import ingest_many
 from dateline.settings import load_settings
 from dateline.store.db import Store
 from dateline.store.models import Article, ArticleSignature, MinHashBand, Page
+from dateline.store.queries import carriers
 from dateline.store.repository import NEAR_COPY_KEY, SaveStatus, save_article
 from dateline.store.schema import upgrade
 

@@ -97,6 +97,11 @@ class Article(Base):
     pages: Mapped[list[Page]] = relationship(back_populates="article")
 
 
+# Key in ``Page.extra`` recording that the page's body is a near-copy (not the same text)
+# of its article, with the estimated Jaccard similarity and containment.
+NEAR_COPY_KEY = "near_copy"
+
+
 class Page(Base):
     """One received document version: where it came from and what it claimed."""
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dateline.store.models import (
+    NEAR_COPY_KEY,
     Article,
     ArticleEntity,
     ArticleStats,
@@ -70,6 +71,10 @@ class Carrier:
     claimed_views: int | None
     first_seen_at: datetime
     date_flag: str | None = None
+    # True when the page's text is a near-copy rather than the same text as the article;
+    # ``containment`` then says how much of it matched (see dedup.CONTAINMENT_MIN).
+    near_copy: bool = False
+    containment: float | None = None
 
 
 @dataclass(frozen=True)
@@ -140,34 +145,49 @@ def _primary_pages() -> Select[*tuple[Any, ...]]:
     return select(Page.article_id, func.min(Page.id).label("page_id")).group_by(Page.article_id)
 
 
-def get_article(session: Session, article_id: int) -> ArticleDetail | None:
-    article = session.get(Article, article_id)
-    if article is None:
-        return None
-    pages = session.execute(
+def carriers(session: Session, article_id: int) -> list[Carrier]:
+    """Every page version carrying ``article_id``, in the order we first saw them: its
+    provenance (a near-copy attaches to the article it copies, keeping its own claims)."""
+    return [_carrier(p, s) for p, s in _carrier_rows(session, article_id)]
+
+
+def _carrier_rows(session: Session, article_id: int) -> list[tuple[Page, Source]]:
+    rows = session.execute(
         select(Page, Source)
         .join(Source, Source.id == Page.source_id)
         .where(Page.article_id == article_id)
         .order_by(Page.first_seen_at, Page.id)
     ).all()
+    return [(p, s) for p, s in rows]
+
+
+def _carrier(p: Page, s: Source) -> Carrier:
+    near = (p.extra or {}).get(NEAR_COPY_KEY)
+    return Carrier(
+        page_id=p.id,
+        source_id=s.id,
+        source_name=s.name,
+        url=p.canonical_url or p.url,
+        claimed_date=p.claimed_date,
+        claimed_category=p.claimed_category,
+        claimed_reactions=p.claimed_reactions,
+        claimed_reaction_label=p.claimed_reaction_label,
+        claimed_views=p.claimed_views,
+        first_seen_at=p.first_seen_at,
+        date_flag=p.date_flag,
+        near_copy=near is not None,
+        containment=near.get("containment") if isinstance(near, dict) else None,
+    )
+
+
+def get_article(session: Session, article_id: int) -> ArticleDetail | None:
+    article = session.get(Article, article_id)
+    if article is None:
+        return None
+    pages = _carrier_rows(session, article_id)
     if not pages:
         return None
-    carriers = [
-        Carrier(
-            page_id=p.id,
-            source_id=s.id,
-            source_name=s.name,
-            url=p.canonical_url or p.url,
-            claimed_date=p.claimed_date,
-            claimed_category=p.claimed_category,
-            claimed_reactions=p.claimed_reactions,
-            claimed_reaction_label=p.claimed_reaction_label,
-            claimed_views=p.claimed_views,
-            first_seen_at=p.first_seen_at,
-            date_flag=p.date_flag,
-        )
-        for p, s in pages
-    ]
+    carriers = [_carrier(p, s) for p, s in pages]
     first_page, first_source = pages[0]
     category, is_claim = category_label(article.category, first_page.claimed_category)
     stats = session.get(ArticleStats, article_id)

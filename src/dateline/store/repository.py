@@ -33,16 +33,12 @@ from dateline.enrich import dedup
 from dateline.extract.dates import to_utc_naive
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.raw import RawDocument
-from dateline.store.models import Article, Page, Source
+from dateline.store.models import NEAR_COPY_KEY, Article, Page, Source
 
 # Query parameters that only track a click; two URLs differing in them are one page.
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src", "cmpid")
 
 StageHook = Callable[[str], None]
-
-# Key in ``Page.extra`` recording that the page's body is a near-copy (not the same text)
-# of its article, with the estimated Jaccard similarity and containment.
-NEAR_COPY_KEY = "near_copy"
 
 # Names for well-known hosts whose pages do not state one (the bundled Wikinews JSONL,
 # MIND rows): "Wikinews" reads better than "en.wikinews.org". A page's own name wins.
