@@ -31,6 +31,14 @@ def shared_path(relative: str) -> Path:
     return path
 
 
+@pytest.fixture
+def settings(tmp_path):
+    """Settings whose data directory is the test's own (nothing else set)."""
+    from dateline.settings import load_settings
+
+    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     """The two seed pages, read in place from ../shared/seeds (never copied)."""

@@ -9,23 +9,13 @@ import pytest
 from lxml import html as lxml_html
 
 from dateline.store.queries import Cursor
+from http_util import client
 
-BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0"
 SEED_000_TITLE = (
     "North Korea’s top diplomat in Moscow for talks on ties amid concerns over alleged arms deal"
 )
 WRESTLER = "US professional wrestler Jon Huber dies aged 41"
 MISSING_ID = 2**62
-
-
-def client(live_site, headers: dict[str, str] | None = None) -> httpx.Client:
-    """A browser-like client (HTTP libraries' own User-Agents count as bots)."""
-    return httpx.Client(
-        base_url=live_site.url,
-        timeout=30,
-        follow_redirects=False,
-        headers={"User-Agent": BROWSER_UA, **(headers or {})},
-    )
 
 
 def ok(response: httpx.Response):

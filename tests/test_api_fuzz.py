@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from http_util import BROWSER_UA
+
 schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -26,7 +28,6 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0"
 EXAMPLES_PER_OPERATION = 25
 # Per example; generous for a cold PostgreSQL, still catching a runaway query.
 DEADLINE_MS = 5000

@@ -11,34 +11,20 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from dateline.enrich import date_text, dates
 from dateline.enrich.sources import mark_wire_sources
-from dateline.extract import extract_document
 from dateline.extract.model import ExtractedArticle
-from dateline.ingest.sources import load
 from dateline.pipeline import ingest_many
-from dateline.settings import load_settings
 from dateline.store.models import Article, Page, Source
+from http_util import read_seed
 
 # After every claim in these tests, so "future" only comes from the claims themselves.
 NOW = datetime(2026, 6, 1)
 # A closing line as wire stories carry and farm copies drop: makes the wire page a
 # near-copy of the seed rather than the same text.
 CONTRIBUTOR_LINE = "Associated Press writers in Seoul, South Korea, contributed to this report."
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
-
-
-def read_seed(path: Path, settings) -> ExtractedArticle:
-    item = next(iter(extract_document(load(str(path), settings))))
-    assert isinstance(item, ExtractedArticle)
-    return item
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -18,7 +18,6 @@ from dateline.enrich.shingles import shingles
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
 from dateline.pipeline import ingest_many
-from dateline.settings import load_settings
 from dateline.store.db import Store
 from dateline.store.models import Article, ArticleSignature, MinHashBand, Page
 from dateline.store.queries import carriers
@@ -252,11 +251,6 @@ def test_concurrent_ingesters_create_one_canonical_article(store, rows):
     assert len(results) == len(copies)
     assert len({r.article_id for r in results}) == 1
     assert (count(store, Article), count(store, Page)) == (1, len(copies))
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
 
 
 def test_the_seed_pages_are_not_copies_of_each_other(store, settings, seed_000, seed_004):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from dateline import demo_farm
@@ -14,16 +13,10 @@ from dateline.enrich import dates, sources
 from dateline.extract import extract_document
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.sources import load
-from dateline.settings import load_settings
 from dateline.store.models import Article, Page, Source
 
 # The demo's site clock: the end of the newest Wikinews article's day.
 DEMO_CLOCK = datetime(2020, 12, 28, 23, 59, 59)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
 
 
 def test_generator_is_deterministic_and_labelled(tmp_path, settings):

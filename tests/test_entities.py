@@ -18,14 +18,8 @@ from dateline.enrich.entities import (
 from dateline.enrich.entity_queries import entity_page, find_entities
 from dateline.enrich.ner import ORG, PERSON, PLACE, Mention, analyse, extract_mentions
 from dateline.pipeline import extract_records, ingest_many
-from dateline.settings import load_settings
 from dateline.store.models import Article, ArticleEntity, Entity, EntityAlias
 from dateline.store.queries import article_entities
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
 
 
 def seed_record(path, settings) -> dict:

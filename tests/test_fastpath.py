@@ -11,8 +11,8 @@ from lxml import html as lxml_html
 from dateline.store.models import ArticleStats
 from dateline.web.contexts import ArticleList, ListEntry
 from dateline.web.site import _items, render_items, render_reaction
+from http_util import BROWSER_UA
 
-BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0"
 TITLE = "US professional wrestler Jon Huber dies aged 41"
 
 

@@ -23,8 +23,8 @@ from dateline.settings import load_settings
 from dateline.store.models import Article
 from dateline.web import sitemap
 from dateline.web.feed_data import feed_items, lead_of, xml_text
+from http_util import BROWSER_UA
 
-BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0"
 # Links are followed as a crawler would: bots are served but not counted as views, so
 # following every feed link leaves other tests' view counts and rankings alone.
 CRAWLER_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"

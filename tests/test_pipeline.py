@@ -11,18 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from dateline.pipeline import FAILED, ingest_many, ingest_one
-from dateline.settings import load_settings
 from dateline.store.models import Article, Page, Source
 
 RELATED_000 = (
     "IRS recovers $4.7 billion in back taxes and braces for cuts with Trump and GOP in power"
 )
 RANKING_004 = "US appeals court rejects Nasdaq’s diversity rules for company boards"
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
 
 
 def counts(store) -> tuple[int, int, int]:

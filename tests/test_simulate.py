@@ -6,7 +6,6 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from dateline.demo import load_demo, simulate_demo_readers
@@ -20,7 +19,6 @@ from dateline.readers.simulate import (
     simulate_readership,
     simulated_reader_id,
 )
-from dateline.settings import load_settings
 from dateline.store.db import Store
 from dateline.store.models import Article, ArticleDaily, ArticleStats, Event, Reaction, Reader
 from dateline.store.repository import save_article
@@ -29,11 +27,6 @@ from dateline.store.schema import upgrade
 CLOCK = datetime(2024, 6, 30, 12, 0)
 # What `dateline demo` may spend simulating on the 2-core target (the brief: < ~20 s).
 DEMO_SIMULATION_BUDGET_S = 20.0
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
 
 
 def test_topics_come_from_the_articles_words():

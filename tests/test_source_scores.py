@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from dateline.enrich import dates, source_signals, sources
-from dateline.extract import extract_document
-from dateline.extract.model import ExtractedArticle
-from dateline.ingest.sources import load
 from dateline.pipeline import ingest_many
-from dateline.settings import load_settings
 from dateline.store.models import Article, Source
+from http_util import read_seed
 
 NOW = datetime(2026, 6, 1)
 # What the wire's own site dated each seed's story (by its content: Lavrov's Pyongyang
 # trip in October 2023; Choe Son Hui in Moscow on Tuesday, 16 January 2024).
 WIRE_DATES = {"000": "2024-01-16", "004": "2023-10-20"}
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
-
-
-def read_seed(path: Path, settings) -> ExtractedArticle:
-    item = next(iter(extract_document(load(str(path), settings))))
-    assert isinstance(item, ExtractedArticle)
-    return item
 
 
 def enrich(store, *, classified: str | None) -> dict[str, Source]:

@@ -1,0 +1,30 @@
+"""Helpers the HTTP and seed tests share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from dateline.extract import extract_document
+from dateline.extract.model import ExtractedArticle
+from dateline.ingest.sources import load
+
+# A browser's User-Agent: HTTP libraries' own count as bots, whose views are not counted.
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0"
+
+
+def client(live_site, headers: dict[str, str] | None = None) -> httpx.Client:
+    """A browser-like client (HTTP libraries' own User-Agents count as bots)."""
+    return httpx.Client(
+        base_url=live_site.url,
+        timeout=30,
+        follow_redirects=False,
+        headers={"User-Agent": BROWSER_UA, **(headers or {})},
+    )
+
+
+def read_seed(path: Path, settings) -> ExtractedArticle:
+    item = next(iter(extract_document(load(str(path), settings))))
+    assert isinstance(item, ExtractedArticle)
+    return item
