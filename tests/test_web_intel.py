@@ -72,6 +72,26 @@ def test_seeds_share_a_story_with_a_timeline_and_feeds(live_site, seeds):
         assert c.get("/s/999999").status_code == 404
 
 
+def test_a_merged_story_redirects_to_the_story_that_took_its_articles(live_site, seeds):
+    from dateline.store.models import Story
+    from dateline.store.repository import utcnow
+
+    with client(live_site) as c:
+        target = doc(c.get(seeds[0])).xpath("//p[@class='story']/a/@href")[0]
+    with live_site.store.write() as session:  # the row a merge leaves (see test_stories)
+        old = Story(label="An earlier fragment", size=0, merged_into=int(target[3:]))
+        old.updated_at = utcnow()
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    with client(live_site) as c:
+        for suffix in ("", "?format=json", "/feed.rss", "/feed.atom"):
+            moved = c.get(f"/s/{old_id}{suffix}")
+            assert moved.status_code == 301, suffix
+            assert moved.headers["location"] == f"{target}{suffix}"
+            assert c.get(moved.headers["location"]).status_code == 200
+
+
 def test_lavrov_is_one_entity_across_spellings(live_site, seeds):
     with client(live_site) as c:
         links = [

@@ -289,6 +289,8 @@ class Story(Base):
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     key_entities: Mapped[list[Any] | None] = mapped_column(JSONType)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when this story was merged into another: the row stays, empty, as a redirect.
+    merged_into: Mapped[int | None] = mapped_column(IdType, index=True)
 
 
 class Entity(Base):

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from dateline.enrich.entity_queries import entity_page
@@ -40,9 +40,10 @@ class StoryPage:
 
 
 def story_page(site: Site, story_id: int) -> StoryPage | None:
+    """The story's page; None if there is no such story or it was merged into another."""
     with site.store.read() as session:
         story = session.get(Story, story_id)
-        if story is None:
+        if story is None or story.merged_into is not None:
             return None
         items, _ = latest(session, limit=STORY_TIMELINE_SIZE, filters=ListFilter(story_id=story_id))
         return StoryPage(
@@ -69,12 +70,27 @@ def _named(session: Any, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return named
 
 
+def merged_into(site: Site, story_id: int) -> int | None:
+    """The story that took a merged story's articles (see :mod:`dateline.enrich.stories`)."""
+    with site.store.read() as session:
+        return session.scalar(select(Story.merged_into).where(Story.id == story_id))
+
+
+async def _moved_or_missing(request: Request, story_id: int, suffix: str = "") -> Response:
+    """A permanent redirect from a merged story's address to its successor's, else 404."""
+    target = await run_in_threadpool(merged_into, site_of(request), story_id)
+    if target is None:
+        raise NotFound(f"No story {story_id}.")
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/s/{target}{suffix}{query}", status_code=301)
+
+
 @router.get("/s/{story_id}", include_in_schema=False)
 async def story(request: Request, story_id: int) -> Response:
     site = site_of(request)
     page = await run_in_threadpool(story_page, site, story_id)
     if page is None:
-        raise NotFound(f"No story {story_id}.")
+        return await _moved_or_missing(request, story_id)
     if wants_json(request):
         return JSONResponse(to_jsonable(page))
     response = HTMLResponse(site.render("story.html", page=page, feed_path=f"/s/{story_id}/feed"))
@@ -102,9 +118,12 @@ def build_story_feed(site: Site, story_id: int, kind: str) -> Any:
 
 async def _story_feed(request: Request, story_id: int, kind: str) -> Response:
     site = site_of(request)
-    return await serve(
-        request, ("story-feed", kind, story_id), lambda: build_story_feed(site, story_id, kind)
-    )
+    try:
+        return await serve(
+            request, ("story-feed", kind, story_id), lambda: build_story_feed(site, story_id, kind)
+        )
+    except NotFound:
+        return await _moved_or_missing(request, story_id, f"/feed.{kind}")
 
 
 @router.api_route("/s/{story_id}/feed.rss", methods=GET_HEAD, include_in_schema=False)
