@@ -25,6 +25,7 @@ from dateline.enrich.embed import (
 from dateline.enrich.stories import (
     DECAY_MAX,
     JOIN_THRESHOLD,
+    MEMBER_WINDOW,
     OnlineStoryClusterer,
     StoryClusterer,
     StreamResult,
@@ -204,6 +205,23 @@ def test_converging_stories_merge_and_later_items_find_one() -> None:
     apart = OnlineStoryClusterer(merge=False)
     labels = [apart.add(_arc(a)).story for a in ARC]
     assert sorted(set(labels)) == [0, 1] and len(apart) == 2
+
+
+def test_a_story_is_scored_on_its_newest_members_and_its_whole_mean() -> None:
+    core = OnlineStoryClusterer()
+    words = [["budget"]] * 5 + [["strike"]] * MEMBER_WINDOW  # oldest first
+    core.add_story(7, [_arc(0)] * len(words), words=words)
+
+    def score(*headline: str) -> float:
+        return core.scores(_arc(0), words=list(headline))[0][1]
+
+    # the five "budget" headlines have left the window: that word is now as unseen as any
+    assert score("budget") == pytest.approx(score("zzyzx"))
+    assert score("strike") > score("budget") + 0.1
+    # a story loaded from the store brings its whole mean (members: only the newest)
+    whole = OnlineStoryClusterer()
+    whole.add_story(8, [_arc(0)], mean=_arc(60), size=500)
+    assert whole.scores(_arc(0))[0][1] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
 
 
 def test_merge_partner_wants_close_means_and_close_dates() -> None:
