@@ -46,8 +46,9 @@ the signal off, or any callable of the same shape to plug in another extractor.
 
 **Persistence** — :class:`StoryClusterer` runs the same core against the database:
 ``assign(session, article_id)`` (idempotent: an article that has a story keeps it; the
-candidates come with their stored mean and their newest ``MEMBER_WINDOW`` members, so the
-cost of an article does not grow with the length of the threads it is scored against) and
+candidates come with their stored mean and their newest ``MEMBER_WINDOW`` members, so
+scoring an article does not grow with the length of the threads it is scored against;
+refreshing the story it joins still reads all that story's members) and
 ``rebuild(session, since)`` (forget the range's assignments, replay it in date order).
 Stories keep a label (the title of the member closest to the story mean), key entities,
 first/last seen (article dates), the mean vector and the size; :func:`story_timeline`
@@ -105,7 +106,7 @@ MERGE_THRESHOLD = 0.65
 MERGE_MIN_SIZE = 3
 # A story's nearest-member link, word counts, entities and time gap are taken over its
 # newest MEMBER_WINDOW members (its mean link and size over all). This bounds the cost of
-# an article however long a thread runs (without it the store's clusterer slowed from 10
+# scoring an article however long a thread runs (without it the store's clusterer slowed from 10
 # to 85 ms per article as threads grew to ~1,800 articles), and a running thread goes on
 # from its newest turn anyway. Dev (largest story 322): F1 within 0.001 of no window.
 MEMBER_WINDOW = 200
@@ -233,7 +234,6 @@ class OnlineStoryClusterer:
         self.merge = merge
         self._means = np.zeros((16, dim), dtype=np.float32)  # mean member vector per row
         self._alive = np.zeros(16, dtype=bool)  # False once merged into another row
-        self._sizes = np.zeros(16, dtype=np.int64)  # members per row, for the merge scan
         self._member_mats: list[np.ndarray | None] = []
         self._stories: list[_Story] = []
         self._next_key = 0
@@ -253,7 +253,6 @@ class OnlineStoryClusterer:
             grown[:row] = self._means[:row]
             self._means = grown
             self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), dtype=bool)])
-            self._sizes = np.concatenate([self._sizes, np.zeros(len(self._sizes), dtype=np.int64)])
         self._alive[row] = True
         self._stories.append(_Story(key=key))
         self._member_mats.append(None)
@@ -273,7 +272,6 @@ class OnlineStoryClusterer:
         n = story.size
         self._means[row] = (self._means[row] * n + vector) / (n + 1)
         story.size = n + 1
-        self._sizes[row] = story.size
         story.push(_Member(vector, when, frozenset(entities), tuple(words)))
         self._member_mats[row] = None
         if when is not None:
@@ -312,7 +310,6 @@ class OnlineStoryClusterer:
             self._means[row] = mean
         if size is not None:
             self._stories[row].size = size
-            self._sizes[row] = size
 
     def _member_matrix(self, row: int) -> np.ndarray:
         mat = self._member_mats[row]
@@ -341,7 +338,6 @@ class OnlineStoryClusterer:
         mean_link = np.where(self._alive[:n], self._means[:n] @ vector, -np.inf)
         k = min(self.candidates, len(self._row_of))
         rows = (np.argpartition(-mean_link, k - 1)[:k] if k < n else np.arange(n)).tolist()
-        rows = [row for row in rows if self._alive[row]]
         stories = [self._stories[row] for row in rows]
         evidence = word_evidence([s.words for s in stories], [s.word_total for s in stories], words)
         ents = set(entities)
@@ -394,18 +390,17 @@ class OnlineStoryClusterer:
         story = self._stories[row]
         if story.size < MERGE_MIN_SIZE:
             return story.key, None
-        n = len(self._stories)
-        rows = np.flatnonzero(self._alive[:n] & (self._sizes[:n] >= MERGE_MIN_SIZE))
-        rows = rows[rows != row]
-        span = (story.first, story.last)
-        gaps = [
-            None if story.first is None else range_gap_days(span, (s.first, s.last))
-            for s in (self._stories[r] for r in rows.tolist())
+        rows = [
+            r
+            for r, s in enumerate(self._stories)
+            if r != row and self._alive[r] and s.size >= MERGE_MIN_SIZE
         ]
+        span = (story.first, story.last)
+        gaps = [range_gap_days(span, (self._stories[r].first, self._stories[r].last)) for r in rows]
         hit = merge_partner(self._means[row], self._means[rows], gaps)
         if hit is None:
             return story.key, None
-        other = int(rows[hit])
+        other = rows[hit]
         keep, drop = (row, other) if story.size >= self._stories[other].size else (other, row)
         self._absorb(keep, drop)
         return self._stories[keep].key, self._stories[drop].key
@@ -417,7 +412,6 @@ class OnlineStoryClusterer:
             a.size + b.size
         )
         a.size += b.size
-        self._sizes[keep], self._sizes[drop] = a.size, 0
         members = [*a.window, *b.window]
         if all(m.when is not None for m in members):
             members.sort(key=lambda m: m.when or datetime.min)
@@ -426,7 +420,6 @@ class OnlineStoryClusterer:
         a.first = min((d for d in (a.first, b.first) if d is not None), default=None)
         a.last = max((d for d in (a.last, b.last) if d is not None), default=None)
         self._alive[drop] = False
-        self._means[drop] = 0.0
         b.window.clear()
         self._member_mats[drop] = None
         del self._row_of[b.key]
@@ -562,7 +555,8 @@ class StoryClusterer:
             return None
         when = clustering_date(article.published_at, article.first_seen_at, article.date_status)
         ents = set(self.entities(session, [article_id]).get(article_id, ()))
-        core = self._load_candidates(session, vector, exclude=article_id)
+        index = StoryIndex.load(session)
+        core = self._load_candidates(session, vector, index, exclude=article_id)
         decision = core.add(vector, when, ents, words=headline_words(article.title), new_key=-1)
         if decision.new:
             story = Story(label=article.title, size=0, updated_at=utcnow())
@@ -574,12 +568,12 @@ class StoryClusterer:
         article.story_id = story_id
         session.flush()
         refresh_story(session, story_id, self.entities)
-        if not decision.new:
-            story_id = merge_converged(session, story_id, self.entities)
+        if not decision.new:  # only the joined story changed: the index still holds the rest
+            story_id = merge_converged(session, story_id, self.entities, index)
         return story_id
 
     def _load_candidates(
-        self, session: Session, vector: np.ndarray, *, exclude: int
+        self, session: Session, vector: np.ndarray, index: StoryIndex, *, exclude: int
     ) -> OnlineStoryClusterer:
         """A core holding the stories that could match: the best by mean link, each with its
         newest ``MEMBER_WINDOW`` members.
@@ -588,20 +582,12 @@ class StoryClusterer:
         against all of them once the article is placed.
         """
         core = OnlineStoryClusterer(merge=False)
-        rows = session.execute(
-            select(Story.id, Story.centroid, Story.size).where(
-                Story.centroid.is_not(None), Story.size > 0
-            )
-        ).all()
-        if not rows:
+        if not index.ids:
             return core
-        ids = [int(r[0]) for r in rows]
-        sizes = [int(r[2]) for r in rows]
-        means = np.stack([vector_from_bytes(r[1] or b"") for r in rows])
-        link = means @ vector
-        k = min(CANDIDATES, len(ids))
-        best = [ids[i] for i in np.argsort(-link, kind="stable")[:k].tolist()]
-        index = {sid: i for i, sid in enumerate(ids)}
+        link = index.means @ vector
+        k = min(CANDIDATES, len(index.ids))
+        best = [index.ids[i] for i in np.argsort(-link, kind="stable")[:k].tolist()]
+        row_of = {sid: i for i, sid in enumerate(index.ids)}
         newest = (
             select(
                 Article.id,
@@ -650,8 +636,8 @@ class StoryClusterer:
                     group.dates,
                     group.entities,
                     group.words,
-                    mean=means[index[sid]],
-                    size=sizes[index[sid]],
+                    mean=index.means[row_of[sid]],
+                    size=index.sizes[row_of[sid]],
                 )
         return core
 
@@ -710,36 +696,71 @@ class StoryClusterer:
         return self.assign_many(session, ids)
 
 
-def merge_converged(session: Session, story_id: int, entities: EntityProvider = no_entities) -> int:
+@dataclass(frozen=True)
+class StoryIndex:
+    """Every live story's id, stored mean, size and date span, in id order.
+
+    Read once per article: candidate selection and the merge check both use it.
+    """
+
+    ids: list[int]
+    means: np.ndarray
+    sizes: list[int]
+    spans: list[tuple[datetime | None, datetime | None]]
+
+    @classmethod
+    def load(cls, session: Session) -> StoryIndex:
+        rows = session.execute(
+            select(Story.id, Story.centroid, Story.size, Story.first_seen_at, Story.last_seen_at)
+            .where(Story.centroid.is_not(None), Story.size > 0)
+            .order_by(Story.id)
+        ).all()
+        means = (
+            np.stack([vector_from_bytes(r.centroid) for r in rows])
+            if rows
+            else np.zeros((0, DIMENSIONS), dtype=np.float32)
+        )
+        return cls(
+            ids=[int(r.id) for r in rows],
+            means=means,
+            sizes=[int(r.size) for r in rows],
+            spans=[(r.first_seen_at, r.last_seen_at) for r in rows],
+        )
+
+
+def merge_converged(
+    session: Session,
+    story_id: int,
+    entities: EntityProvider = no_entities,
+    index: StoryIndex | None = None,
+) -> int:
     """Merge the story with the one it has converged on, if any; the id that now holds it.
 
     The same rule as the core (:func:`merge_partner` over every story of at least
     ``MERGE_MIN_SIZE`` members; the larger keeps its id, the joined story on a tie). The
     merged story's articles move; its row stays, empty, with ``merged_into`` set, and
     redirects that pointed at it now point at the survivor (they stay one hop deep).
+    ``index`` may be one read before this story last changed (the others must not have).
     """
     story = session.get(Story, story_id)
     if story is None or story.centroid is None or story.size < MERGE_MIN_SIZE:
         return story_id
-    rows = session.execute(
-        select(Story.id, Story.centroid, Story.size, Story.first_seen_at, Story.last_seen_at)
-        .where(Story.id != story_id, Story.size >= MERGE_MIN_SIZE, Story.centroid.is_not(None))
-        .order_by(Story.id)
-    ).all()
-    if not rows:
-        return story_id
+    index = index if index is not None else StoryIndex.load(session)
+    rows = [
+        i
+        for i, (sid, size) in enumerate(zip(index.ids, index.sizes, strict=True))
+        if sid != story_id and size >= MERGE_MIN_SIZE
+    ]
     span = (story.first_seen_at, story.last_seen_at)
     hit = merge_partner(
         vector_from_bytes(story.centroid),
-        np.stack([vector_from_bytes(r.centroid) for r in rows]),
-        [range_gap_days(span, (r.first_seen_at, r.last_seen_at)) for r in rows],
+        index.means[rows],
+        [range_gap_days(span, index.spans[i]) for i in rows],
     )
     if hit is None:
         return story_id
-    other = rows[hit]
-    keep, drop = (
-        (story_id, int(other.id)) if story.size >= other.size else (int(other.id), story_id)
-    )
+    other, other_size = index.ids[rows[hit]], index.sizes[rows[hit]]
+    keep, drop = (story_id, other) if story.size >= other_size else (other, story_id)
     session.execute(update(Article).where(Article.story_id == drop).values(story_id=keep))
     session.execute(update(Story).where(Story.merged_into == drop).values(merged_into=keep))
     session.execute(
@@ -813,6 +834,7 @@ __all__ = [
     "EntityProvider",
     "OnlineStoryClusterer",
     "StoryClusterer",
+    "StoryIndex",
     "StreamResult",
     "cluster_stream",
     "merge_converged",
