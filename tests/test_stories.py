@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
 from dateline.enrich.embed import (
     article_embedding_status,
@@ -364,3 +364,117 @@ def test_seed_pages_share_a_story_but_are_different_articles(
         story = session.get(Story, result[ids[0]])
         assert story.size == 2
         assert "North Korea" in story.label
+
+
+# --- the clusterer's in-memory stories ---------------------------------------------------
+
+
+def _plane(degrees: float, plane: int) -> np.ndarray:
+    """Like ``_arc``, in the plane of dimensions (2·plane, 2·plane + 1)."""
+    v = np.zeros(384, dtype=np.float32)
+    v[2 * plane] = math.cos(math.radians(degrees))
+    v[2 * plane + 1] = math.sin(math.radians(degrees))
+    return v
+
+
+# Two converging threads in one plane (they merge), a tight thread in another, and items
+# that arrive out of date order (hours): each is (plane, degrees, hour).
+STREAM = [
+    *[(0, a, 2 * n) for n, a in enumerate(ARC)],
+    *[(1, 3 * k, 40 + k) for k in range(6)],
+    (1, 7, 35),  # older than the thread's newest: its members must be read afresh
+    (0, 40, 1),
+    (1, 2, 60),
+]
+
+
+def _stream_articles(session) -> list[int]:
+    ids = []
+    for n, (plane, degrees, hour) in enumerate(STREAM):
+        ids.append(_article(session, f"Zq{n}x", f"Item {n}.", DAY0 + timedelta(hours=hour)))
+        store_vector(session, ids[-1], _plane(degrees, plane))
+    return ids
+
+
+def _stories_by_members(session) -> dict[frozenset[int], tuple]:
+    """Each live story as (size, mean bytes, label, key entities, first, last), by members."""
+    out = {}
+    for story in session.execute(select(Story).where(Story.size > 0)).scalars():
+        members = session.execute(select(Article.id).where(Article.story_id == story.id))
+        out[frozenset(members.scalars())] = (
+            story.size,
+            story.centroid,
+            story.label,
+            story.key_entities,
+            story.first_seen_at,
+            story.last_seen_at,
+        )
+    return out
+
+
+@pytest.mark.parametrize("held", [50_000, 1])
+def test_stories_held_in_memory_decide_as_a_fresh_read_does(store, monkeypatch, held) -> None:
+    """One clusterer kept across articles and transactions (holding about ``held``
+    members at most) must give exactly what a new clusterer per article gives."""
+    import dateline.enrich.stories as stories
+
+    monkeypatch.setattr(stories, "HELD_MEMBERS", held)
+    with store.write() as session:
+        ids = _stream_articles(session)
+    kept = _clusterer()
+    for article_id in ids:  # one transaction each, in arrival order (not date order)
+        with store.write() as session:
+            kept.assign(session, article_id)
+    with store.read() as session:
+        held_result = _stories_by_members(session)
+    with store.write() as session:
+        session.execute(update(Article).values(story_id=None))
+        session.execute(delete(Story))
+    for article_id in ids:
+        with store.write() as session:
+            _clusterer().assign(session, article_id)
+    with store.read() as session:
+        fresh_result = _stories_by_members(session)
+        merged = session.scalar(select(func.count()).where(Story.merged_into.is_not(None)))
+    assert held_result == fresh_result
+    assert len(fresh_result) == 2 and merged == 1  # the arc merged; the other thread is one
+
+
+def test_a_held_clusterer_sees_what_another_writer_did(store) -> None:
+    with store.write() as session:
+        first = _article(session, "Zq1x", "One.", DAY0)
+        second = _article(session, "Zq2x", "Two.", DAY0 + timedelta(hours=1))
+        third = _article(session, "Zq3x", "Three.", DAY0 + timedelta(hours=2))
+        for n, article_id in enumerate((first, second, third)):
+            store_vector(session, article_id, _plane(2 * n, 1))
+        unrelated = _article(session, "Zq4x", "Four.", DAY0)
+        store_vector(session, unrelated, _plane(0, 5))
+    held = _clusterer()
+    with store.write() as session:
+        held.assign(session, unrelated)  # it now holds the stories (one)
+    with store.write() as session:
+        opened = _clusterer().assign(session, first)  # another process opens a story
+    with store.write() as session:
+        assert held.assign(session, second) == opened  # ... which the held one finds
+    with store.write() as session:  # another rebuild deletes and re-creates stories
+        _clusterer().rebuild(session, DAY0 - timedelta(days=1))
+        again = session.scalar(select(Article.story_id).where(Article.id == second))
+    with store.write() as session:
+        assert held.assign(session, third) == again
+        assert session.get(Story, again).size == 3
+
+
+def test_a_rolled_back_story_is_forgotten(store) -> None:
+    with store.write() as session:
+        first = _article(session, "Zq1x", "One.", DAY0)
+        second = _article(session, "Zq2x", "Two.", DAY0 + timedelta(hours=1))
+        store_vector(session, first, _plane(0, 1))
+        store_vector(session, second, _plane(2, 1))
+    held = _clusterer()
+    with pytest.raises(RuntimeError), store.write() as session:
+        held.assign(session, first)
+        raise RuntimeError("the batch failed after the story was written")
+    with store.write() as session:
+        story = held.assign(session, second)
+        assert session.get(Story, story).size == 1  # not joined to the story rolled back
+        assert session.scalar(select(func.count()).select_from(Story)) == 1

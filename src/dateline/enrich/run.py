@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
@@ -28,6 +29,9 @@ from dateline.settings import Settings
 from dateline.store.db import Store
 from dateline.store.models import Article
 from dateline.store.queries import sort_date
+
+if TYPE_CHECKING:
+    from dateline.enrich.stories import StoryClusterer
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +93,10 @@ def enrich_articles(
     step("dates", lambda batch: _dates(store, batch, now))
     report.categorized = step("category", lambda batch: _categories(store, batch))
     report.with_entities = step("entities", lambda batch: _entities(store, batch))
-    report.in_stories = step("story", lambda batch: _stories(store, batch))
+    from dateline.enrich.stories import StoryClusterer
+
+    clusterer = StoryClusterer()  # one for the run: it keeps the stories in memory
+    report.in_stories = step("story", lambda batch: _stories(store, batch, clusterer))
     started = time.perf_counter()
     with store.write() as session:
         report.sources_scored = len(sources.score_sources(session, now))
@@ -149,10 +156,7 @@ def _entities(store: Store, batch: list[int]) -> int:
     return done
 
 
-def _stories(store: Store, batch: list[int]) -> int:
-    from dateline.enrich.stories import StoryClusterer
-
-    clusterer = StoryClusterer()
+def _stories(store: Store, batch: list[int], clusterer: StoryClusterer) -> int:
     done = 0
     with store.write() as session:
         for article_id in batch:

@@ -45,26 +45,34 @@ empty, so clustering works with or without entities; pass ``entities=no_entities
 the signal off, or any callable of the same shape to plug in another extractor.
 
 **Persistence** — :class:`StoryClusterer` runs the same core against the database:
-``assign(session, article_id)`` (idempotent: an article that has a story keeps it; the
-candidates come with their stored mean and their newest ``MEMBER_WINDOW`` members, so
-scoring an article does not grow with the length of the threads it is scored against;
-refreshing the story it joins still reads all that story's members) and
+``assign(session, article_id)`` (idempotent: an article that has a story keeps it) and
 ``rebuild(session, since)`` (forget the range's assignments, replay it in date order).
-Stories keep a label (the title of the member closest to the story mean), key entities,
-first/last seen (article dates), the mean vector and the size; :func:`story_timeline`
-lists members by date.
+One clusterer is kept for a whole enrich run and holds the stories in memory: every live
+story's mean, size and dates, and the newest ``MEMBER_WINDOW`` members of the
+stories it scored most lately (up to ``HELD_MEMBERS``). Every write of a story row raises its
+``revision`` above all others, under one lock (:func:`lock_stories`), so per article the
+clusterer reads only the rows changed since it last looked (by itself or by another
+process); a count of live stories catches rows deleted since. An article therefore costs
+a scan of the means in memory and the members of candidate stories not held yet, and
+writing the story it joins reads none of that story's members. A held clusterer decides
+exactly as a new one would (tested); entity links changed by another process while it
+runs are seen when the story next changes. Stories keep a label (the title of the newest
+200 members' closest to the story mean), key entities (of the newest 200), first/last
+seen (article dates), the mean vector and the size; :func:`story_timeline` lists members
+by date.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from dateline.enrich.embed import DIMENSIONS, ensure_vectors, load_vectors, vector_from_bytes
@@ -159,6 +167,7 @@ class _Member:
     when: datetime | None
     entities: frozenset[str]
     words: tuple[str, ...]
+    ref: int | None = None  # the article's id, when the story comes from the database
 
 
 @dataclass
@@ -233,32 +242,55 @@ class OnlineStoryClusterer:
         self.dim = dim
         self.merge = merge
         self._means = np.zeros((16, dim), dtype=np.float32)  # mean member vector per row
+        self._norms = np.zeros(16, dtype=np.float32)  # their lengths (for the merge check)
         self._alive = np.zeros(16, dtype=bool)  # False once merged into another row
         self._member_mats: list[np.ndarray | None] = []
         self._stories: list[_Story] = []
         self._next_key = 0
         self._row_of: dict[int, int] = {}
+        self._free: list[int] = []  # rows of stories merged or dropped, to reuse
 
     def __len__(self) -> int:
         return len(self._row_of)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._row_of
 
     @property
     def story_keys(self) -> list[int]:
         return [s.key for row, s in enumerate(self._stories) if self._alive[row]]
 
     def _new_row(self, key: int) -> int:
-        row = len(self._stories)
-        if row >= len(self._means):
-            grown = np.zeros((2 * len(self._means), self.dim), dtype=np.float32)
-            grown[:row] = self._means[:row]
-            self._means = grown
-            self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), dtype=bool)])
+        if self._free:
+            row = self._free.pop()
+            self._stories[row] = _Story(key=key)
+            self._member_mats[row] = None
+        else:
+            row = len(self._stories)
+            if row >= len(self._means):
+                grown = np.zeros((2 * len(self._means), self.dim), dtype=np.float32)
+                grown[:row] = self._means[:row]
+                self._means = grown
+                self._norms = np.concatenate([self._norms, np.zeros_like(self._norms)])
+                self._alive = np.concatenate([self._alive, np.zeros_like(self._alive)])
+            self._stories.append(_Story(key=key))
+            self._member_mats.append(None)
+        self._set_mean(row, 0.0)
         self._alive[row] = True
-        self._stories.append(_Story(key=key))
-        self._member_mats.append(None)
         self._row_of[key] = row
         self._next_key = max(self._next_key, key + 1)
         return row
+
+    def _set_mean(self, row: int, mean: np.ndarray | float) -> None:
+        self._means[row] = mean
+        self._norms[row] = np.linalg.norm(self._means[row])
+
+    def _release(self, row: int) -> None:
+        """The row's story is gone (merged or dropped): never scored again, reused later."""
+        self._alive[row] = False
+        self._stories[row].refill(())
+        self._member_mats[row] = None
+        self._free.append(row)
 
     def _record(
         self,
@@ -267,12 +299,13 @@ class OnlineStoryClusterer:
         when: datetime | None,
         entities: Iterable[str],
         words: Sequence[str],
+        ref: int | None = None,
     ) -> None:
         story = self._stories[row]
         n = story.size
-        self._means[row] = (self._means[row] * n + vector) / (n + 1)
+        self._set_mean(row, (self._means[row] * n + vector) / (n + 1))
         story.size = n + 1
-        story.push(_Member(vector, when, frozenset(entities), tuple(words)))
+        story.push(_Member(vector, when, frozenset(entities), tuple(words), ref))
         self._member_mats[row] = None
         if when is not None:
             story.first = when if story.first is None else min(story.first, when)
@@ -286,17 +319,24 @@ class OnlineStoryClusterer:
         entities: Iterable[Collection[str]] = (),
         words: Sequence[Sequence[str]] = (),
         *,
+        refs: Sequence[int] = (),
         mean: np.ndarray | None = None,
         size: int | None = None,
+        span: tuple[datetime | None, datetime | None] | None = None,
     ) -> None:
         """Load an existing story (e.g. from the database) with its members, oldest first.
 
-        ``mean`` and ``size``, when given, are the whole story's (the members may be only
-        its newest ``MEMBER_WINDOW``).
+        ``mean``, ``size`` and ``span`` (first, last date), when given, are the whole
+        story's (the members may be only its newest ``MEMBER_WINDOW``). A story already
+        held is loaded afresh.
         """
         row = self._row_of.get(key)
         if row is None:
             row = self._new_row(key)
+        else:
+            self._stories[row] = _Story(key=key)
+            self._set_mean(row, 0.0)
+            self._member_mats[row] = None
         ents = list(entities)
         for i, vector in enumerate(vectors):
             self._record(
@@ -305,16 +345,55 @@ class OnlineStoryClusterer:
                 dates[i] if i < len(dates) else None,
                 ents[i] if i < len(ents) else (),
                 words[i] if i < len(words) else (),
+                refs[i] if i < len(refs) else None,
             )
+        self.set_story(key, mean=mean, size=size, span=span)
+
+    def set_story(
+        self,
+        key: int,
+        *,
+        mean: np.ndarray | None = None,
+        size: int | None = None,
+        span: tuple[datetime | None, datetime | None] | None = None,
+    ) -> None:
+        """Set a held story's whole-story state, keeping its members (none if not loaded)."""
+        row = self._row_of.get(key)
+        if row is None:
+            row = self._new_row(key)
+        story = self._stories[row]
         if mean is not None:
-            self._means[row] = mean
+            self._set_mean(row, mean)
         if size is not None:
-            self._stories[row].size = size
+            story.size = size
+        if span is not None:
+            story.first, story.last = span
+
+    def forget_members(self, key: int) -> None:
+        """Drop a story's members but keep its mean, size and span (to be loaded again)."""
+        row = self._row_of[key]
+        self._stories[row].refill(())
+        self._member_mats[row] = None
+
+    def drop_story(self, key: int) -> None:
+        """Stop holding a story (it was deleted, or merged into another)."""
+        row = self._row_of.pop(key, None)
+        if row is not None:
+            self._release(row)
+
+    def story(self, key: int) -> _Story:
+        """A held story's state (members are the newest ``MEMBER_WINDOW``)."""
+        return self._stories[self._row_of[key]]
+
+    def mean(self, key: int) -> np.ndarray:
+        return self._means[self._row_of[key]]
 
     def _member_matrix(self, row: int) -> np.ndarray:
         mat = self._member_mats[row]
         if mat is None:
-            mat = np.stack([m.vector for m in self._stories[row].window])
+            window = self._stories[row].window
+            # a story held without members (none embeddable) has no nearest link
+            mat = np.stack([m.vector for m in window]) if window else np.zeros((1, self.dim))
             self._member_mats[row] = mat
         return mat
 
@@ -324,27 +403,52 @@ class OnlineStoryClusterer:
             return None
         return min(abs((when - d).total_seconds()) for d in dates) / 86400.0
 
+    def _candidates(self, vector: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """The live rows with the best ``candidates`` mean links, and those links."""
+        n = len(self._stories)
+        mean_link = np.where(self._alive[:n], self._means[:n] @ vector, -np.inf)
+        k = min(self.candidates, len(self._row_of))
+        if k < n:
+            rows = np.argpartition(-mean_link, k - 1)[:k].tolist()
+        else:
+            rows = [r for r in range(n) if self._alive[r]]
+        return rows, mean_link[rows]
+
+    def candidate_keys(self, vector: np.ndarray) -> list[int]:
+        """The stories :meth:`scores` would score for ``vector`` (their members are needed).
+
+        Passed back as ``add(..., candidates=)``, they spare a second scan of the means.
+        """
+        if not self._row_of:
+            return []
+        rows, _ = self._candidates(np.asarray(vector, dtype=np.float32))
+        return [self._stories[row].key for row in rows]
+
     def scores(
         self,
         vector: np.ndarray,
         when: datetime | None = None,
         entities: Collection[str] = (),
         words: Sequence[str] = (),
+        *,
+        candidates: Sequence[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """(story key, score) for the candidate stories, best first."""
-        n = len(self._stories)
+        """(story key, score) for the candidate stories (or these keys), best first."""
         if not self._row_of:
             return []
-        mean_link = np.where(self._alive[:n], self._means[:n] @ vector, -np.inf)
-        k = min(self.candidates, len(self._row_of))
-        rows = (np.argpartition(-mean_link, k - 1)[:k] if k < n else np.arange(n)).tolist()
+        if candidates is None:
+            rows, mean_link = self._candidates(vector)
+        else:
+            rows = [self._row_of[k] for k in candidates]
+            mean_link = self._means[rows] @ vector
         stories = [self._stories[row] for row in rows]
         evidence = word_evidence([s.words for s in stories], [s.word_total for s in stories], words)
         ents = set(entities)
         out: list[tuple[int, float]] = []
-        for row, story, nats in zip(rows, stories, evidence.tolist(), strict=True):
+        links = mean_link.tolist()
+        for row, story, nats, link in zip(rows, stories, evidence.tolist(), links, strict=True):
             nearest = float(np.max(self._member_matrix(row) @ vector))
-            score = self.mean_weight * float(mean_link[row]) + (1 - self.mean_weight) * nearest
+            score = self.mean_weight * link + (1 - self.mean_weight) * nearest
             score += nats / NATS_PER_POINT
             score -= time_penalty(self._gap_days(story, when))
             if ents and story.entities:
@@ -362,6 +466,8 @@ class OnlineStoryClusterer:
         *,
         words: Sequence[str] = (),
         new_key: int | None = None,
+        ref: int | None = None,
+        candidates: Sequence[int] | None = None,
     ) -> Decision:
         """Assign one item: join the best story at or above the threshold, or open one.
 
@@ -370,11 +476,11 @@ class OnlineStoryClusterer:
         """
         vector = np.asarray(vector, dtype=np.float32)
         words = list(words)
-        ranked = self.scores(vector, when, entities, words)
+        ranked = self.scores(vector, when, entities, words, candidates=candidates)
         if ranked and ranked[0][1] >= self.threshold:
             key, score = ranked[0]
             row = self._row_of[key]
-            self._record(row, vector, when, entities, words)
+            self._record(row, vector, when, entities, words, ref)
             if self.merge:
                 kept, merged = self._merge_converged(row)
                 if merged is not None:
@@ -382,25 +488,39 @@ class OnlineStoryClusterer:
             return Decision(story=key, new=False, score=score)
         key = self._next_key if new_key is None else new_key
         row = self._new_row(key)
-        self._record(row, vector, when, entities, words)
+        self._record(row, vector, when, entities, words, ref)
         return Decision(story=key, new=True, score=ranked[0][1] if ranked else -math.inf)
+
+    def merge_partner_key(self, key: int) -> int | None:
+        """The story that ``key``'s story has converged on (:func:`merge_partner`), if any."""
+        row = self._partner_row(self._row_of[key])
+        return None if row is None else self._stories[row].key
+
+    def _partner_row(self, row: int) -> int | None:
+        story = self._stories[row]
+        if story.size < MERGE_MIN_SIZE:
+            return None
+        # The time penalty only lowers a score, so a story whose mean is below the
+        # threshold before it cannot merge: the gaps are computed for the few above it.
+        # (A hair of slack: the cached lengths may differ from merge_partner's in the last
+        # bit; merge_partner decides.)
+        n = len(self._stories)
+        mean = self._means[row]
+        norms = self._norms[:n] * max(float(self._norms[row]), 1e-12)
+        cosine = (self._means[:n] @ mean) / np.maximum(norms, 1e-12)
+        near = np.flatnonzero(self._alive[:n] & (cosine >= MERGE_THRESHOLD - 1e-4)).tolist()
+        rows = [r for r in near if r != row and self._stories[r].size >= MERGE_MIN_SIZE]
+        span = (story.first, story.last)
+        gaps = [range_gap_days(span, (self._stories[r].first, self._stories[r].last)) for r in rows]
+        hit = merge_partner(mean, self._means[rows], gaps)
+        return None if hit is None else rows[hit]
 
     def _merge_converged(self, row: int) -> tuple[int, int | None]:
         """Merge ``row``'s story with the one it converged on, if any: (kept key, merged key)."""
         story = self._stories[row]
-        if story.size < MERGE_MIN_SIZE:
+        other = self._partner_row(row)
+        if other is None:
             return story.key, None
-        rows = [
-            r
-            for r, s in enumerate(self._stories)
-            if r != row and self._alive[r] and s.size >= MERGE_MIN_SIZE
-        ]
-        span = (story.first, story.last)
-        gaps = [range_gap_days(span, (self._stories[r].first, self._stories[r].last)) for r in rows]
-        hit = merge_partner(self._means[row], self._means[rows], gaps)
-        if hit is None:
-            return story.key, None
-        other = rows[hit]
         keep, drop = (row, other) if story.size >= self._stories[other].size else (other, row)
         self._absorb(keep, drop)
         return self._stories[keep].key, self._stories[drop].key
@@ -408,9 +528,8 @@ class OnlineStoryClusterer:
     def _absorb(self, keep: int, drop: int) -> None:
         """Fold story row ``drop`` into ``keep``; ``drop`` is never scored again."""
         a, b = self._stories[keep], self._stories[drop]
-        self._means[keep] = (self._means[keep] * a.size + self._means[drop] * b.size) / (
-            a.size + b.size
-        )
+        total = a.size + b.size
+        self._set_mean(keep, (self._means[keep] * a.size + self._means[drop] * b.size) / total)
         a.size += b.size
         members = [*a.window, *b.window]
         if all(m.when is not None for m in members):
@@ -419,10 +538,8 @@ class OnlineStoryClusterer:
         self._member_mats[keep] = None
         a.first = min((d for d in (a.first, b.first) if d is not None), default=None)
         a.last = max((d for d in (a.last, b.last) if d is not None), default=None)
-        self._alive[drop] = False
-        b.window.clear()
-        self._member_mats[drop] = None
         del self._row_of[b.key]
+        self._release(drop)
 
 
 @dataclass(frozen=True)
@@ -529,82 +646,59 @@ def story_timeline(session: Session, story_id: int) -> list[TimelineEntry]:
     return [TimelineEntry(int(i), t, article_date(p, f)) for i, t, p, f in rows]
 
 
-@dataclass
-class _Members:
-    vectors: list[np.ndarray] = field(default_factory=list)
-    dates: list[datetime | None] = field(default_factory=list)
-    entities: list[Collection[str]] = field(default_factory=list)
-    words: list[list[str]] = field(default_factory=list)
+# How many members (of the stories scored most lately; the least recently used story goes
+# first) a long-running clusterer keeps in memory: about 2 kB each (vector, words, dates).
+HELD_MEMBERS = 50_000
+# pg_advisory_xact_lock's two-key space (apart from dedup's one-key bucket locks):
+# ("Date", 1) is the lock of story writers.
+_STORY_LOCK = {"a": 0x44617465, "b": 1}
+_LIVE = (Story.centroid.is_not(None), Story.size > 0)  # merged rows have neither
 
 
-class StoryClusterer:
-    """The online core run against the database (both engines)."""
+def lock_stories(session: Session) -> None:
+    """One story writer at a time, until this transaction ends.
 
-    def __init__(self, entities: EntityProvider = store_entities) -> None:
-        self.entities = entities
+    Online clustering is sequential by nature (each article sees the stories before it),
+    and revisions must grow in commit order for :class:`StoryClusterer`'s in-memory
+    stories to stay true. PostgreSQL: a transaction-scoped advisory lock. SQLite: every
+    write transaction (``BEGIN IMMEDIATE``) already holds the database's only write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), _STORY_LOCK)
 
-    def assign(self, session: Session, article_id: int) -> int | None:
-        """The article's story id, assigning it now if it has none; None if not embeddable."""
-        article = session.get(Article, article_id)
-        if article is None:
-            return None
-        if article.story_id is not None:
-            return int(article.story_id)
-        vector = ensure_vectors(session, [article_id]).get(article_id)
-        if vector is None:
-            return None
-        when = clustering_date(article.published_at, article.first_seen_at, article.date_status)
-        ents = set(self.entities(session, [article_id]).get(article_id, ()))
-        index = StoryIndex.load(session)
-        core = self._load_candidates(session, vector, index, exclude=article_id)
-        decision = core.add(vector, when, ents, words=headline_words(article.title), new_key=-1)
-        if decision.new:
-            story = Story(label=article.title, size=0, updated_at=utcnow())
-            session.add(story)
-            session.flush()
-            story_id = int(story.id)
-        else:
-            story_id = decision.story
-        article.story_id = story_id
-        session.flush()
-        refresh_story(session, story_id, self.entities)
-        if not decision.new:  # only the joined story changed: the index still holds the rest
-            story_id = merge_converged(session, story_id, self.entities, index)
-        return story_id
 
-    def _load_candidates(
-        self, session: Session, vector: np.ndarray, index: StoryIndex, *, exclude: int
-    ) -> OnlineStoryClusterer:
-        """A core holding the stories that could match: the best by mean link, each with its
-        newest ``MEMBER_WINDOW`` members.
+def _next_revision(session: Session) -> int:
+    session.flush()
+    return _highest_revision(session) + 1
 
-        It does not merge: it holds only these stories; :func:`merge_converged` merges
-        against all of them once the article is placed.
-        """
-        core = OnlineStoryClusterer(merge=False)
-        if not index.ids:
-            return core
-        link = index.means @ vector
-        k = min(CANDIDATES, len(index.ids))
-        best = [index.ids[i] for i in np.argsort(-link, kind="stable")[:k].tolist()]
-        row_of = {sid: i for i, sid in enumerate(index.ids)}
-        newest = (
-            select(
-                Article.id,
-                Article.story_id,
-                Article.title,
-                Article.published_at,
-                Article.first_seen_at,
-                Article.date_status,
-                _DATE.label("date"),
-                func.row_number()
-                .over(partition_by=Article.story_id, order_by=(_DATE.desc(), Article.id.desc()))
-                .label("rank"),
-            )
-            .where(Article.story_id.in_(best), Article.id != exclude)
-            .subquery()
+
+def _highest_revision(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Story.revision), 0))) or 0)
+
+
+def _members_of(
+    session: Session, story_ids: Collection[int], *, exclude: int | None = None
+) -> list[Any]:
+    """The newest ``MEMBER_WINDOW`` articles of each story, oldest first (ties by id)."""
+    newest = (
+        select(
+            Article.id,
+            Article.story_id,
+            Article.title,
+            Article.published_at,
+            Article.first_seen_at,
+            Article.date_status,
+            _DATE.label("date"),
+            func.row_number()
+            .over(partition_by=Article.story_id, order_by=(_DATE.desc(), Article.id.desc()))
+            .label("rank"),
         )
-        members = session.execute(
+        .where(Article.story_id.in_(list(story_ids)))
+        .where(Article.id != exclude if exclude is not None else true())
+        .subquery()
+    )
+    return list(
+        session.execute(
             select(
                 newest.c.id,
                 newest.c.story_id,
@@ -616,30 +710,243 @@ class StoryClusterer:
             .where(newest.c.rank <= MEMBER_WINDOW)
             .order_by(newest.c.date, newest.c.id)
         ).all()
-        vectors = load_vectors(session, [int(m[0]) for m in members])
-        ents = self.entities(session, [int(m[0]) for m in members])
-        grouped: dict[int, _Members] = {sid: _Members() for sid in best}
-        for mid, sid, title, published, seen, status in members:
-            if int(mid) not in vectors:
-                continue
-            group = grouped[int(sid or 0)]
-            group.vectors.append(vectors[int(mid)])
-            group.dates.append(clustering_date(published, seen, status))
-            group.entities.append(ents.get(int(mid), ()))
-            group.words.append(headline_words(title))
-        for sid in best:
-            group = grouped[sid]
-            if group.vectors:
-                core.add_story(
-                    sid,
-                    group.vectors,
-                    group.dates,
-                    group.entities,
-                    group.words,
-                    mean=index.means[row_of[sid]],
-                    size=index.sizes[row_of[sid]],
-                )
+    )
+
+
+def _central(vectors: Sequence[np.ndarray], mean: np.ndarray) -> int:
+    """Index of the member closest to the mean: its title labels the story."""
+    return int(np.argmax(np.stack(vectors) @ mean))
+
+
+def _key_entities(entity_sets: Iterable[Collection[str]]) -> list[dict[str, Any]] | None:
+    """The most frequent entities (by articles, ties by key), as stored in ``key_entities``."""
+    counts: Counter[str] = Counter()
+    for ents in entity_sets:
+        counts.update(set(ents))
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_ENTITIES]
+    return [{"entity": e, "articles": n} for e, n in top] or None
+
+
+class StoryClusterer:
+    """The online core run against the database (both engines), kept between articles.
+
+    It holds every live story's mean, size and date span in an in-memory core, and the
+    newest members of the stories it scored most lately (``HELD_MEMBERS`` members). For each article
+    it takes the story lock (:func:`lock_stories`) and reads only the story rows whose
+    ``revision`` is above the highest it has seen; a count of live stories catches rows
+    deleted since, and then it reads them all again. So an article costs a scan of the means
+    in memory plus the members of the candidate stories it does not hold yet, not a read
+    of every story (which grew linearly with the archive). A rolled-back transaction
+    drops everything held (what it had read may never have been committed).
+    """
+
+    def __init__(self, entities: EntityProvider = store_entities) -> None:
+        self.entities = entities
+        self._core: OnlineStoryClusterer | None = None
+        self._bind: object = None
+        self._seen = 0  # the highest revision read
+        self._revision: dict[int, int] = {}  # live story -> its revision
+        # story -> (revision, number) of the members held, least recently scored first
+        self._held: OrderedDict[int, tuple[int, int]] = OrderedDict()
+        self._members_held = 0
+        self._on_rollback = self.forget  # one bound method, so the listener is added once
+
+    def forget(self, *_: object) -> None:
+        """Drop every story held in memory: the next article reads them all again."""
+        self._core = None
+        self._seen = 0
+        self._revision.clear()
+        self._held.clear()
+        self._members_held = 0
+
+    def assign(self, session: Session, article_id: int) -> int | None:
+        """The article's story id, assigning it now if it has none; None if not embeddable."""
+        article = session.get(Article, article_id)
+        if article is None:
+            return None
+        if article.story_id is not None:
+            return int(article.story_id)
+        vector = ensure_vectors(session, [article_id]).get(article_id)
+        if vector is None:
+            return None
+        core = self._sync(session)
+        when = clustering_date(article.published_at, article.first_seen_at, article.date_status)
+        ents = set(self.entities(session, [article_id]).get(article_id, ()))
+        candidates = core.candidate_keys(vector)
+        self._hold(session, core, candidates, exclude=article_id)
+        decision = core.add(
+            vector,
+            when,
+            ents,
+            words=headline_words(article.title),
+            new_key=-1,
+            ref=article_id,
+            candidates=candidates,
+        )
+        if decision.new:
+            core.drop_story(-1)  # the core learns the new story from its row, like any other
+            story = Story(label=article.title, size=0, updated_at=utcnow())
+            session.add(story)
+            session.flush()
+            article.story_id = int(story.id)
+            session.flush()
+            refresh_story(session, int(story.id), self.entities)
+            return int(story.id)
+        article.story_id = decision.story
+        session.flush()
+        self._joined(session, core, decision.story, article)
+        return self._merge_converged(session, core, decision.story)
+
+    def _sync(self, session: Session) -> OnlineStoryClusterer:
+        """The in-memory core, brought up to date with the story rows."""
+        lock_stories(session)
+        if not event.contains(session, "after_soft_rollback", self._on_rollback):
+            event.listen(session, "after_soft_rollback", self._on_rollback)
+        core = self._core
+        if core is not None and self._bind is session.get_bind():
+            for row in session.execute(_STORY_STATE.where(Story.revision > self._seen)):
+                self._apply(core, row)
+            live = session.scalar(select(func.count()).select_from(Story).where(*_LIVE))
+            if live == len(core):
+                return core
+        # first use, another database, or stories deleted since: read them all
+        self.forget()
+        core = self._core = OnlineStoryClusterer(merge=False)
+        self._bind = session.get_bind()
+        for row in session.execute(_STORY_STATE.where(*_LIVE)):
+            self._apply(core, row)
+        self._seen = _highest_revision(session)
         return core
+
+    def _apply(self, core: OnlineStoryClusterer, row: Any) -> None:
+        story_id = int(row.id)
+        self._seen = max(self._seen, int(row.revision))
+        if row.centroid is None or row.size <= 0:
+            self._release(core, story_id)
+            core.drop_story(story_id)
+            self._revision.pop(story_id, None)
+            return
+        if story_id in self._held and self._held[story_id][0] != row.revision:
+            self._release(core, story_id)
+        self._revision[story_id] = int(row.revision)
+        core.set_story(
+            story_id,
+            mean=vector_from_bytes(row.centroid),
+            size=int(row.size),
+            span=(row.first_seen_at, row.last_seen_at),
+        )
+
+    def _hold(
+        self, session: Session, core: OnlineStoryClusterer, keys: Sequence[int], *, exclude: int
+    ) -> None:
+        """Read the members of the stories in ``keys`` that are not held yet."""
+        missing = [k for k in keys if k not in self._held]
+        if not keys:
+            return
+        members = _members_of(session, missing, exclude=exclude) if missing else []
+        vectors = load_vectors(session, [int(m.id) for m in members])
+        ents = self.entities(session, [int(m.id) for m in members])
+        grouped: dict[int, list[Any]] = {k: [] for k in missing}
+        for m in members:
+            if int(m.id) in vectors:
+                grouped[int(m.story_id)].append(m)
+        for key, rows in grouped.items():
+            state = core.story(key)
+            core.add_story(
+                key,
+                [vectors[int(m.id)] for m in rows],
+                [clustering_date(m.published_at, m.first_seen_at, m.date_status) for m in rows],
+                [ents.get(int(m.id), ()) for m in rows],
+                [headline_words(m.title) for m in rows],
+                refs=[int(m.id) for m in rows],
+                mean=core.mean(key).copy(),
+                size=state.size,
+                span=(state.first, state.last),
+            )
+            self._keep(core, key, self._revision[key])
+        for key in keys:
+            self._held.move_to_end(key)
+        wanted = set(keys)
+        while self._members_held > HELD_MEMBERS and next(iter(self._held)) not in wanted:
+            self._release(core, next(iter(self._held)))
+
+    def _keep(self, core: OnlineStoryClusterer, key: int, revision: int) -> None:
+        """Note that ``key``'s members in the core are those of its row at ``revision``."""
+        held = len(core.story(key).window)
+        self._members_held += held - self._held.get(key, (0, 0))[1]
+        self._held[key] = (revision, held)
+
+    def _release(self, core: OnlineStoryClusterer, key: int) -> None:
+        """Stop holding ``key``'s members (they are read again when next needed)."""
+        if key in self._held:
+            self._members_held -= self._held.pop(key)[1]
+            core.forget_members(key)
+
+    def _joined(
+        self, session: Session, core: OnlineStoryClusterer, story_id: int, article: Article
+    ) -> None:
+        """Write the story an article joined, from the core (no read of its members)."""
+        story = session.get(Story, story_id)
+        if story is None:  # pragma: no cover - the lock keeps rows from vanishing
+            return
+        held = core.story(story_id)
+        date = article_date(article.published_at, article.first_seen_at)
+        newest = story.last_seen_at is None or date > story.last_seen_at
+        mean = core.mean(story_id).astype("<f4")
+        members = list(held.window)
+        central = members[_central([m.vector for m in members], mean)].ref
+        story.size = held.size
+        story.centroid = mean.tobytes()
+        story.first_seen_at = min(d for d in (story.first_seen_at, date) if d is not None)
+        story.last_seen_at = max(d for d in (story.last_seen_at, date) if d is not None)
+        story.label = session.scalar(select(Article.title).where(Article.id == central)) or ""
+        story.key_entities = _key_entities(m.entities for m in members)
+        story.updated_at = utcnow()
+        story.revision = _next_revision(session)
+        session.flush()
+        core.set_story(story_id, span=(story.first_seen_at, story.last_seen_at))
+        self._revision[story_id] = story.revision
+        if newest:  # the members held are the newest by date, as a fresh read would give
+            self._keep(core, story_id, story.revision)
+        else:
+            self._release(core, story_id)
+
+    def _merge_converged(self, session: Session, core: OnlineStoryClusterer, story_id: int) -> int:
+        """Merge the story with the one it has converged on, if any; the id that now holds it.
+
+        The core's rule (:meth:`OnlineStoryClusterer.merge_partner_key`; the larger keeps
+        its id, the joined story on a tie). The merged story's articles move; its row stays,
+        empty, with ``merged_into`` set, and redirects that pointed at it now point at the
+        survivor (they stay one hop deep).
+        """
+        other = core.merge_partner_key(story_id)
+        if other is None:
+            return story_id
+        mine, theirs = core.story(story_id).size, core.story(other).size
+        keep, drop = (story_id, other) if mine >= theirs else (other, story_id)
+        mean = (core.mean(story_id) * mine + core.mean(other) * theirs) / (mine + theirs)
+        revision = _next_revision(session)
+        session.execute(update(Article).where(Article.story_id == drop).values(story_id=keep))
+        session.execute(
+            update(Story)
+            .where(Story.merged_into == drop)
+            .values(merged_into=keep, revision=revision)
+        )
+        session.execute(
+            update(Story)
+            .where(Story.id == drop)
+            .values(
+                merged_into=keep,
+                size=0,
+                centroid=None,
+                key_entities=None,
+                updated_at=utcnow(),
+                revision=revision,
+            )
+        )
+        session.flush()
+        refresh_story(session, keep, self.entities, mean=mean)
+        return keep
 
     def assign_many(self, session: Session, article_ids: Iterable[int]) -> dict[int, int | None]:
         """Assign in date order (the order online clustering expects); each article's story.
@@ -672,6 +979,7 @@ class StoryClusterer:
 
         Stories left without members are deleted; older stories stay and can be continued.
         """
+        lock_stories(session)
         in_range = since <= _DATE
         if until is not None:
             in_range = in_range & (until > _DATE)
@@ -696,96 +1004,31 @@ class StoryClusterer:
         return self.assign_many(session, ids)
 
 
-@dataclass(frozen=True)
-class StoryIndex:
-    """Every live story's id, stored mean, size and date span, in id order.
-
-    Read once per article: candidate selection and the merge check both use it.
-    """
-
-    ids: list[int]
-    means: np.ndarray
-    sizes: list[int]
-    spans: list[tuple[datetime | None, datetime | None]]
-
-    @classmethod
-    def load(cls, session: Session) -> StoryIndex:
-        rows = session.execute(
-            select(Story.id, Story.centroid, Story.size, Story.first_seen_at, Story.last_seen_at)
-            .where(Story.centroid.is_not(None), Story.size > 0)
-            .order_by(Story.id)
-        ).all()
-        means = (
-            np.stack([vector_from_bytes(r.centroid) for r in rows])
-            if rows
-            else np.zeros((0, DIMENSIONS), dtype=np.float32)
-        )
-        return cls(
-            ids=[int(r.id) for r in rows],
-            means=means,
-            sizes=[int(r.size) for r in rows],
-            spans=[(r.first_seen_at, r.last_seen_at) for r in rows],
-        )
+_STORY_STATE = select(
+    Story.id, Story.centroid, Story.size, Story.first_seen_at, Story.last_seen_at, Story.revision
+)
 
 
-def merge_converged(
+def refresh_story(
     session: Session,
     story_id: int,
     entities: EntityProvider = no_entities,
-    index: StoryIndex | None = None,
-) -> int:
-    """Merge the story with the one it has converged on, if any; the id that now holds it.
+    *,
+    mean: np.ndarray | None = None,
+) -> None:
+    """Recompute a story's size, dates, label, key entities and (unless given) mean.
 
-    The same rule as the core (:func:`merge_partner` over every story of at least
-    ``MERGE_MIN_SIZE`` members; the larger keeps its id, the joined story on a tie). The
-    merged story's articles move; its row stays, empty, with ``merged_into`` set, and
-    redirects that pointed at it now point at the survivor (they stay one hop deep).
-    ``index`` may be one read before this story last changed (the others must not have).
-    """
-    story = session.get(Story, story_id)
-    if story is None or story.centroid is None or story.size < MERGE_MIN_SIZE:
-        return story_id
-    index = index if index is not None else StoryIndex.load(session)
-    rows = [
-        i
-        for i, (sid, size) in enumerate(zip(index.ids, index.sizes, strict=True))
-        if sid != story_id and size >= MERGE_MIN_SIZE
-    ]
-    span = (story.first_seen_at, story.last_seen_at)
-    hit = merge_partner(
-        vector_from_bytes(story.centroid),
-        index.means[rows],
-        [range_gap_days(span, index.spans[i]) for i in rows],
-    )
-    if hit is None:
-        return story_id
-    other, other_size = index.ids[rows[hit]], index.sizes[rows[hit]]
-    keep, drop = (story_id, other) if story.size >= other_size else (other, story_id)
-    session.execute(update(Article).where(Article.story_id == drop).values(story_id=keep))
-    session.execute(update(Story).where(Story.merged_into == drop).values(merged_into=keep))
-    session.execute(
-        update(Story)
-        .where(Story.id == drop)
-        .values(merged_into=keep, size=0, centroid=None, key_entities=None, updated_at=utcnow())
-    )
-    session.flush()
-    refresh_story(session, keep, entities)
-    return keep
-
-
-def refresh_story(session: Session, story_id: int, entities: EntityProvider = no_entities) -> None:
-    """Recompute a story's size, mean, dates, label and key entities.
-
+    Size and dates are aggregates in the database; the label (the member closest to the
+    mean) and the key entities are taken over the newest ``MEMBER_WINDOW`` members, where
+    a running thread is now. Only the mean, when not given, reads every member's vector.
     A story left without articles is deleted, with the redirects of stories merged into
     it; a merged story (itself a redirect) stays.
     """
-    members = session.execute(
-        select(Article.id, Article.title, Article.published_at, Article.first_seen_at)
-        .where(Article.story_id == story_id)
-        .order_by(_DATE, Article.id)
-    ).all()
+    size, first, last = session.execute(
+        select(func.count(), func.min(_DATE), func.max(_DATE)).where(Article.story_id == story_id)
+    ).one()
     story = session.get(Story, story_id)
-    if not members:
+    if not size:
         if story is not None and story.merged_into is None:
             session.execute(
                 delete(Story).where(or_(Story.id == story_id, Story.merged_into == story_id))
@@ -794,29 +1037,26 @@ def refresh_story(session: Session, story_id: int, entities: EntityProvider = no
         return
     if story is None:  # pragma: no cover - an article pointing at a deleted story
         return
-    ids = [int(m[0]) for m in members]
-    vectors = load_vectors(session, ids)
-    dates = [article_date(m[2], m[3]) for m in members]
-    story.size = len(members)
-    story.first_seen_at = min(dates)
-    story.last_seen_at = max(dates)
-    have = [i for i in ids if i in vectors]
-    if have:
-        mat = np.stack([vectors[i] for i in have])
-        mean = mat.mean(axis=0).astype("<f4")
+    if mean is None:
+        ids = session.execute(select(Article.id).where(Article.story_id == story_id)).scalars()
+        everything = list(load_vectors(session, [int(i) for i in ids]).values())
+        mean = np.stack(everything).mean(axis=0) if everything else None
+    members = _members_of(session, [story_id])
+    vectors = load_vectors(session, [int(m.id) for m in members])
+    have = [m for m in members if int(m.id) in vectors]
+    story.size = int(size)
+    story.first_seen_at, story.last_seen_at = first, last
+    if mean is not None and have:
+        mean = np.asarray(mean, dtype="<f4")
         story.centroid = mean.tobytes()
-        central = have[int(np.argmax(mat @ mean))]
-        story.label = next(m[1] for m in members if int(m[0]) == central)
+        story.label = have[_central([vectors[int(m.id)] for m in have], mean)].title
     else:
         story.centroid = None
-        story.label = members[0][1]
-    counts: Counter[str] = Counter()
-    for ents in entities(session, ids).values():
-        counts.update(set(ents))
-    story.key_entities = [
-        {"entity": e, "articles": n} for e, n in counts.most_common(KEY_ENTITIES)
-    ] or None
+        story.label = members[0].title
+    found = entities(session, [int(m.id) for m in members])
+    story.key_entities = _key_entities(found.get(int(m.id), ()) for m in members)
     story.updated_at = utcnow()
+    story.revision = _next_revision(session)
     session.flush()
 
 
@@ -834,10 +1074,9 @@ __all__ = [
     "EntityProvider",
     "OnlineStoryClusterer",
     "StoryClusterer",
-    "StoryIndex",
     "StreamResult",
     "cluster_stream",
-    "merge_converged",
+    "lock_stories",
     "merge_partner",
     "no_entities",
     "range_gap_days",
