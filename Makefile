@@ -41,6 +41,7 @@ bench: venv
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedup.py --quick
 	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/story_store.py
 	$(BIN)/python bench/categories.py
 	$(BIN)/python bench/entities.py
 	$(BIN)/python bench/serving.py

@@ -731,12 +731,14 @@ class StoryClusterer:
     """The online core run against the database (both engines), kept between articles.
 
     It holds every live story's mean, size and date span in an in-memory core, and the
-    newest members of the stories it scored most lately (``HELD_MEMBERS`` members). For each article
-    it takes the story lock (:func:`lock_stories`) and reads only the story rows whose
-    ``revision`` is above the highest it has seen; a count of live stories catches rows
-    deleted since, and then it reads them all again. So an article costs a scan of the means
-    in memory plus the members of the candidate stories it does not hold yet, not a read
-    of every story (which grew linearly with the archive). A rolled-back transaction
+    newest members of the stories it scored most lately (up to ``HELD_MEMBERS``). For
+    each article it takes the story lock (:func:`lock_stories`) and reads only the story
+    rows whose ``revision`` is above the highest it has seen. Deleted rows leave no
+    revision behind: a count of live stories, once per transaction (the lock keeps other
+    writers out until it ends), catches them, and then it reads everything again; its own
+    deletions (:meth:`rebuild`) drop what it holds. So an article costs a scan of the
+    means in memory plus the members of the candidate stories it does not hold yet, not a
+    read of every story (which grew linearly with the archive). A rolled-back transaction
     drops everything held (what it had read may never have been committed).
     """
 
@@ -749,6 +751,7 @@ class StoryClusterer:
         # story -> (revision, number) of the members held, least recently scored first
         self._held: OrderedDict[int, tuple[int, int]] = OrderedDict()
         self._members_held = 0
+        self._counted: object = None  # the transaction whose live stories were counted
         self._on_rollback = self.forget  # one bound method, so the listener is added once
 
     def forget(self, *_: object) -> None:
@@ -758,6 +761,7 @@ class StoryClusterer:
         self._revision.clear()
         self._held.clear()
         self._members_held = 0
+        self._counted = None
 
     def assign(self, session: Session, article_id: int) -> int | None:
         """The article's story id, assigning it now if it has none; None if not embeddable."""
@@ -803,11 +807,15 @@ class StoryClusterer:
         if not event.contains(session, "after_soft_rollback", self._on_rollback):
             event.listen(session, "after_soft_rollback", self._on_rollback)
         core = self._core
+        transaction = session.get_transaction()
         if core is not None and self._bind is session.get_bind():
             for row in session.execute(_STORY_STATE.where(Story.revision > self._seen)):
                 self._apply(core, row)
+            if self._counted is transaction:
+                return core
             live = session.scalar(select(func.count()).select_from(Story).where(*_LIVE))
             if live == len(core):
+                self._counted = transaction
                 return core
         # first use, another database, or stories deleted since: read them all
         self.forget()
@@ -816,6 +824,7 @@ class StoryClusterer:
         for row in session.execute(_STORY_STATE.where(*_LIVE)):
             self._apply(core, row)
         self._seen = _highest_revision(session)
+        self._counted = transaction
         return core
 
     def _apply(self, core: OnlineStoryClusterer, row: Any) -> None:
@@ -1000,6 +1009,7 @@ class StoryClusterer:
         session.expire_all()
         for story_id in sorted(touched):
             refresh_story(session, story_id, self.entities)
+        self.forget()  # stories emptied above were deleted
         ensure_vectors(session, ids)
         return self.assign_many(session, ids)
 
