@@ -849,9 +849,9 @@ class StoryClusterer:
         self, session: Session, core: OnlineStoryClusterer, keys: Sequence[int], *, exclude: int
     ) -> None:
         """Read the members of the stories in ``keys`` that are not held yet."""
-        missing = [k for k in keys if k not in self._held]
         if not keys:
             return
+        missing = [k for k in keys if k not in self._held]
         members = _members_of(session, missing, exclude=exclude) if missing else []
         vectors = load_vectors(session, [int(m.id) for m in members])
         ents = self.entities(session, [int(m.id) for m in members])
