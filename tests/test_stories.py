@@ -178,6 +178,16 @@ def test_words_decide_between_two_equally_similar_stories() -> None:
     assert core.add(base).new
 
 
+def test_cluster_stream_lets_entities_tip_a_close_call() -> None:
+    """Two stories 90° apart and an item half way (equal links, unseen words): without
+    entities the tie goes to the lower key, with them to the story that shares them."""
+    vectors = np.stack([_arc(0), _arc(90), _arc(45)])
+    titles = ["Zq1x", "Zq2x", "Zq3x"]
+    assert cluster_stream(vectors, titles).labels == [0, 1, 0]
+    entities = [{"PERSON:someone"}, {"ORG:other body"}, {"ORG:other body"}]
+    assert cluster_stream(vectors, titles, entities=entities).labels == [0, 1, 1]
+
+
 def test_cluster_stream_keeps_name_stories_apart() -> None:
     titles = [
         "Lindsay Lohan opens up in Oprah docu-series",
