@@ -48,18 +48,18 @@ the signal off, or any callable of the same shape to plug in another extractor.
 ``assign(session, article_id)`` (idempotent: an article that has a story keeps it) and
 ``rebuild(session, since)`` (forget the range's assignments, replay it in date order).
 One clusterer is kept for a whole enrich run and holds the stories in memory: every live
-story's mean, size and dates, and the newest ``MEMBER_WINDOW`` members of the
-stories it scored most lately (up to ``HELD_MEMBERS``). Every write of a story row raises its
-``revision`` above all others, under one lock (:func:`lock_stories`), so per article the
-clusterer reads only the rows changed since it last looked (by itself or by another
+story's mean, size and dates, and the newest ``MEMBER_WINDOW`` members of the stories it
+scored most lately (up to ``HELD_MEMBERS`` members). Every write of a story row raises
+its ``revision`` above all others, under one lock (:func:`lock_stories`), so per article
+the clusterer reads only the rows changed since it last looked (by itself or by another
 process); a count of live stories catches rows deleted since. An article therefore costs
 a scan of the means in memory and the members of candidate stories not held yet, and
 writing the story it joins reads none of that story's members. A held clusterer decides
 exactly as a new one would (tested); entity links changed by another process while it
-runs are seen when the story next changes. Stories keep a label (the title of the newest
-200 members' closest to the story mean), key entities (of the newest 200), first/last
-seen (article dates), the mean vector and the size; :func:`story_timeline` lists members
-by date.
+runs are seen when the story next changes. Stories keep a label (the title of the member
+closest to the story mean, among its newest ``MEMBER_WINDOW``), key entities (of those
+members), first/last seen (article dates), the mean vector and the size;
+:func:`story_timeline` lists members by date.
 """
 
 from __future__ import annotations
@@ -396,7 +396,11 @@ class OnlineStoryClusterer:
         if mat is None:
             window = self._stories[row].window
             # a story held without members (none embeddable) has no nearest link
-            mat = np.stack([m.vector for m in window]) if window else np.zeros((1, self.dim))
+            mat = (
+                np.stack([m.vector for m in window])
+                if window
+                else np.zeros((1, self.dim), np.float32)
+            )
             self._member_mats[row] = mat
         return mat
 
@@ -815,7 +819,8 @@ class StoryClusterer:
         core = self._core
         transaction = session.get_transaction()
         if core is not None and self._bind is session.get_bind():
-            for row in session.execute(_STORY_STATE.where(Story.revision > self._seen)):
+            changed = _STORY_STATE.where(Story.revision > self._seen).order_by(Story.id)
+            for row in session.execute(changed):
                 self._apply(core, row)
             if self._counted is transaction:
                 return core
@@ -827,7 +832,7 @@ class StoryClusterer:
         self.forget()
         core = self._core = OnlineStoryClusterer(merge=False)
         self._bind = session.get_bind()
-        for row in session.execute(_STORY_STATE.where(*_LIVE)):
+        for row in session.execute(_STORY_STATE.where(*_LIVE).order_by(Story.id)):
             self._apply(core, row)
         self._seen = _highest_revision(session)
         self._counted = transaction
