@@ -86,12 +86,10 @@ def online(
 def title_entities(titles: list[str]) -> list[frozenset[str]]:
     """Each headline's entity keys, as the entities stage finds them (from the title only)."""
     from dateline.enrich.entities import group_mentions
-    from dateline.enrich.ner import extract_mentions
+    from dateline.enrich.ner import analyse
 
-    return [
-        frozenset(f"{g.kind}:{g.key}" for g in group_mentions(extract_mentions(t, "")))
-        for t in titles
-    ]
+    found = analyse([(t, "", "en") for t in titles])  # batched, as the entities stage runs
+    return [frozenset(f"{g.kind}:{g.key}" for g in group_mentions(r.mentions)) for r in found]
 
 
 def agglomerative(matrix: np.ndarray, distance: float) -> list[int]:

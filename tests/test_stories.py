@@ -33,6 +33,7 @@ from dateline.enrich.stories import (
     merge_partner,
     no_entities,
     range_gap_days,
+    refresh_story,
     story_timeline,
     time_penalty,
 )
@@ -488,3 +489,15 @@ def test_a_rolled_back_story_is_forgotten(store) -> None:
         story = held.assign(session, second)
         assert session.get(Story, story).size == 1  # not joined to the story rolled back
         assert session.scalar(select(func.count()).select_from(Story)) == 1
+
+
+def test_a_new_story_is_written_as_a_full_refresh_would_write_it(store) -> None:
+    with store.write() as session:
+        article_id = _article(session, *QUAKE_1, DAY0)
+        story_id = _clusterer().assign(session, article_id)
+        fields = ("size", "centroid", "first_seen_at", "last_seen_at", "label", "key_entities")
+        story = session.get(Story, story_id)
+        written = [getattr(story, f) for f in fields]
+        refresh_story(session, story_id)
+        assert [getattr(story, f) for f in fields] == written
+        assert written[0] == 1 and written[4] == QUAKE_1[0]

@@ -799,12 +799,20 @@ class StoryClusterer:
         )
         if decision.new:
             core.drop_story(-1)  # the core learns the new story from its row, like any other
-            story = Story(label=article.title, size=0, updated_at=utcnow())
+            date = article_date(article.published_at, article.first_seen_at)
+            story = Story()
             session.add(story)
-            session.flush()
+            _write_story(
+                session,
+                story,
+                size=1,
+                mean=np.asarray(vector, dtype="<f4"),
+                span=(date, date),
+                label=article.title,
+                key_entities=_key_entities([ents]),
+            )
             article.story_id = int(story.id)
             session.flush()
-            refresh_story(session, int(story.id), self.entities)
             return int(story.id)
         article.story_id = decision.story
         session.flush()
@@ -917,15 +925,18 @@ class StoryClusterer:
         mean = core.mean(story_id).astype("<f4")
         members = list(held.window)
         central = members[_central([m.vector for m in members], mean)].ref
-        story.size = held.size
-        story.centroid = mean.tobytes()
-        story.first_seen_at = min(d for d in (story.first_seen_at, date) if d is not None)
-        story.last_seen_at = max(d for d in (story.last_seen_at, date) if d is not None)
-        story.label = session.scalar(select(Article.title).where(Article.id == central)) or ""
-        story.key_entities = _key_entities(m.entities for m in members)
-        story.updated_at = utcnow()
-        story.revision = _next_revision(session)
-        session.flush()
+        _write_story(
+            session,
+            story,
+            size=held.size,
+            mean=mean,
+            span=(
+                min(d for d in (story.first_seen_at, date) if d is not None),
+                max(d for d in (story.last_seen_at, date) if d is not None),
+            ),
+            label=session.scalar(select(Article.title).where(Article.id == central)) or "",
+            key_entities=_key_entities(m.entities for m in members),
+        )
         core.set_story(story_id, span=(story.first_seen_at, story.last_seen_at))
         self._revision[story_id] = story.revision
         if newest:  # the members held are the newest by date, as a fresh read would give
@@ -1067,17 +1078,39 @@ def refresh_story(
     members = _members_of(session, [story_id])
     vectors = load_vectors(session, [int(m.id) for m in members])
     have = [m for m in members if int(m.id) in vectors]
-    story.size = int(size)
-    story.first_seen_at, story.last_seen_at = first, last
-    if mean is not None and have:
-        mean = np.asarray(mean, dtype="<f4")
-        story.centroid = mean.tobytes()
-        story.label = have[_central([vectors[int(m.id)] for m in have], mean)].title
+    if mean is None or not have:
+        mean, label = None, members[0].title
     else:
-        story.centroid = None
-        story.label = members[0].title
+        mean = np.asarray(mean, dtype="<f4")
+        label = have[_central([vectors[int(m.id)] for m in have], mean)].title
     found = entities(session, [int(m.id) for m in members])
-    story.key_entities = _key_entities(found.get(int(m.id), ()) for m in members)
+    _write_story(
+        session,
+        story,
+        size=int(size),
+        mean=mean,
+        span=(first, last),
+        label=label,
+        key_entities=_key_entities(found.get(int(m.id), ()) for m in members),
+    )
+
+
+def _write_story(
+    session: Session,
+    story: Story,
+    *,
+    size: int,
+    mean: np.ndarray | None,
+    span: tuple[datetime | None, datetime | None],
+    label: str,
+    key_entities: list[dict[str, Any]] | None,
+) -> None:
+    """Write a live story's state with a new revision (merges empty rows in one update)."""
+    story.size = size
+    story.centroid = None if mean is None else np.asarray(mean, dtype="<f4").tobytes()
+    story.first_seen_at, story.last_seen_at = span
+    story.label = label
+    story.key_entities = key_entities
     story.updated_at = utcnow()
     story.revision = _next_revision(session)
     session.flush()
