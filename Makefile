@@ -42,6 +42,7 @@ bench: venv
 	$(BIN)/python bench/dedup.py --quick
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/story_store.py
+	$(BIN)/python bench/story_articles.py
 	$(BIN)/python bench/categories.py
 	$(BIN)/python bench/entities.py
 	$(BIN)/python bench/serving.py

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +24,10 @@ from dateline.enrich.embed import (
     store_vector,
 )
 from dateline.enrich.stories import (
+    ARTICLE_JOIN_THRESHOLD,
     DECAY_MAX,
     JOIN_THRESHOLD,
+    KEY_ENTITIES,
     MEMBER_WINDOW,
     OnlineStoryClusterer,
     StoryClusterer,
@@ -36,6 +39,7 @@ from dateline.enrich.stories import (
     refresh_story,
     story_timeline,
     time_penalty,
+    top_entities,
 )
 from dateline.enrich.story_words import headline_words, word_evidence
 from dateline.store.models import Article, Story
@@ -187,6 +191,23 @@ def test_cluster_stream_lets_entities_tip_a_close_call() -> None:
     assert cluster_stream(vectors, titles).labels == [0, 1, 0]
     entities = [{"PERSON:someone"}, {"ORG:other body"}, {"ORG:other body"}]
     assert cluster_stream(vectors, titles, entities=entities).labels == [0, 1, 1]
+
+
+def test_key_entity_ties_do_not_depend_on_arrival_order() -> None:
+    """A story whose entities all tie (each named once) must score an item alike however
+    its members arrived: ties go by key, not by the order sets happened to iterate in
+    (which changes with Python's hash seed between processes)."""
+    names = [f"PLACE:town {n:02d}" for n in range(KEY_ENTITIES + 1)]
+
+    def score_of(order: list[str]) -> float:
+        core = OnlineStoryClusterer(merge=False)
+        for name in order:  # one story: the same vector every time
+            core.add(_arc(0), entities={name}, words=["zqx"])
+        assert len(core) == 1
+        return core.scores(_arc(0), entities={names[0]}, words=["zqx"])[0][1]
+
+    assert score_of(names) == score_of(names[::-1])
+    assert top_entities(Counter(names))[0] == (names[0], 1)
 
 
 def test_cluster_stream_keeps_name_stories_apart() -> None:
@@ -353,6 +374,46 @@ def test_rebuild_reproduces_the_grouping(store) -> None:
         assert grouping(before) == {frozenset({ids[0], ids[2]}), frozenset({ids[1]})}
         # stories emptied by the rebuild are gone; sizes add up
         assert sum(session.execute(select(Story.size)).scalars()) == 3
+
+
+@pytest.mark.parametrize(("body", "joins"), [("A lead paragraph.", False), ("", True)])
+def test_store_threshold_depends_on_what_was_embedded(store, body: str, joins: bool) -> None:
+    """An article embedded with its lead must be surer to join than a headline alone.
+
+    Cosine 0.49 lies between the two thresholds: a headline-only item joins on it, an
+    article does not (the words are unseen, so they weigh nothing either way).
+    """
+    cosine = 0.49
+    assert JOIN_THRESHOLD < cosine < ARTICLE_JOIN_THRESHOLD
+    with store.write() as session:
+        first = _article(session, "Zqfirstx", "A lead paragraph.", DAY0)
+        store_vector(session, first, _arc(0))
+        second = _article(session, "Zqsecondx", body, DAY0 + timedelta(hours=1))
+        store_vector(session, second, _arc(math.degrees(math.acos(cosine))))
+        result = _clusterer().assign_many(session, [first, second])
+    assert (result[first] == result[second]) is joins
+
+
+def test_story_labels_cover_the_demo_corpus() -> None:
+    """The hand-labelled threads that bench/story_articles.py scores: one row per article."""
+    import csv
+    import gzip
+    import json
+
+    from dateline.demo import demo_corpus_path
+
+    path = Path(__file__).parent / "data" / "stories" / "wikinews_stories.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with gzip.open(demo_corpus_path(), "rt", encoding="utf-8") as fh:
+        corpus = {a["id"]: a for a in map(json.loads, fh)}
+    assert sorted(r["id"] for r in rows) == sorted(corpus)
+    assert all(r["title"] == corpus[r["id"]]["title"] for r in rows)
+    thread_of: dict[str, set[str]] = {}
+    for r in rows:
+        thread_of.setdefault(r["event"], set()).add(r["thread"])
+    assert all(len(threads) == 1 for threads in thread_of.values()), "an event in two threads"
+    assert sum(1 for r in rows if sum(x["thread"] == r["thread"] for x in rows) > 1) > 50
 
 
 def test_seed_pages_share_a_story_but_are_different_articles(

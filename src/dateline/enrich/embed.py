@@ -96,6 +96,15 @@ def article_text_for_embedding(title: str, body: str, *, lead_words: int = LEAD_
     return title or lead
 
 
+def embeds_lead(body: str | None) -> bool:
+    """Whether an article's vector includes a lead (else it is its headline's alone).
+
+    Story clustering calibrates its join threshold per kind: a headline and a headline
+    with its lead are different texts to the model.
+    """
+    return bool((body or "").split())
+
+
 def article_embedding_status(language: str | None, text: str) -> str | None:
     """None when the text can be embedded, else why not (e.g. ``"language 'fr' …"``)."""
     if not text.strip():
