@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from bench_output import finish
-from stories_metric import bcubed
+from stories_metric import agglomerative, clustering_scores
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
@@ -58,15 +58,6 @@ def load_rows(path: Path) -> tuple[list[str], list[str], list[str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     return [r["ID"] for r in rows], [r["TITLE"] for r in rows], [r["STORY"] for r in rows]
-
-
-def scores(pred: list[Any], gold: list[str]) -> dict[str, float]:
-    from sklearn.metrics import adjusted_rand_score
-
-    out = bcubed(pred, gold)
-    out["ari"] = float(adjusted_rand_score(gold, pred))
-    out["clusters"] = float(len(set(pred)))
-    return out
 
 
 def online(
@@ -90,15 +81,6 @@ def title_entities(titles: list[str]) -> list[frozenset[str]]:
 
     found = analyse([(t, "", "en") for t in titles])  # batched, as the entities stage runs
     return [frozenset(f"{g.kind}:{g.key}" for g in group_mentions(r.mentions)) for r in found]
-
-
-def agglomerative(matrix: np.ndarray, distance: float) -> list[int]:
-    from sklearn.cluster import AgglomerativeClustering
-
-    model = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance
-    )
-    return [int(x) for x in model.fit_predict(matrix)]
 
 
 def summarise(name: str, runs: list[dict[str, float]], **extra: Any) -> dict[str, Any]:
@@ -167,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, seed in enumerate(seeds):
         stream, took = online(vectors, titles, entities, seed)
         labels = stream.labels
-        runs.append(scores(labels, gold))
-        relabelled.append(scores(stream.relabelled(), gold))
+        runs.append(clustering_scores(labels, gold))
+        relabelled.append(clustering_scores(stream.relabelled(), gold))
         seconds.append(took)
         if n == 0 and args.pred_out is not None:
             args.pred_out.parent.mkdir(parents=True, exist_ok=True)
@@ -195,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         summarise(
             "tfidf-agglomerative (offline, baseline)",
-            [scores(tfidf_labels, gold)],
+            [clustering_scores(tfidf_labels, gold)],
             headlines_per_s=len(titles) / (time.perf_counter() - started),
         )
     )
@@ -205,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             summarise(
                 "minilm-agglomerative (offline, reference)",
-                [scores(minilm_labels, gold)],
+                [clustering_scores(minilm_labels, gold)],
                 headlines_per_s=len(titles) / (time.perf_counter() - started),
             )
         )

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from bench_output import finish
-from stories_metric import bcubed
+from stories_metric import agglomerative, bcubed, clustering_scores
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
@@ -84,15 +84,6 @@ def stored_stories(store: Any) -> tuple[list[str], list[int | None], np.ndarray,
     )
 
 
-def scores(predicted: Sequence[Any], gold: Sequence[str]) -> dict[str, float]:
-    from sklearn.metrics import adjusted_rand_score
-
-    out = bcubed(predicted, gold)
-    out["ari"] = float(adjusted_rand_score(gold, predicted))
-    out["stories"] = float(len(set(predicted)))
-    return out
-
-
 def evaluate(
     name: str,
     predicted: Sequence[Any],
@@ -106,21 +97,12 @@ def evaluate(
     predicted = [p if p is not None else f"none-{i}" for i, p in enumerate(predicted)]
     thread = [labels[i]["thread"] for i in ids]
     event = [labels[i]["event"] for i in ids]
-    row: dict[str, Any] = {"name": name, **extra, "thread": scores(predicted, thread)}
-    row["event"] = scores(predicted, event)
+    row: dict[str, Any] = {"name": name, **extra, "thread": clustering_scores(predicted, thread)}
+    row["event"] = clustering_scores(predicted, event)
     for half, keep in (("to_2019", lambda y: y <= "2019"), ("2020", lambda y: y == "2020")):
         idx = [n for n, y in enumerate(years) if keep(y)]
         row[f"thread_{half}"] = bcubed([predicted[n] for n in idx], [thread[n] for n in idx])
     return row
-
-
-def agglomerative(vectors: np.ndarray, distance: float) -> list[int]:
-    from sklearn.cluster import AgglomerativeClustering
-
-    model = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance
-    )
-    return [int(x) for x in model.fit_predict(vectors)]
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -133,7 +115,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['name']} | {t['precision']:.3f} | {t['recall']:.3f} | {t['f1']:.3f} | "
             f"{r['thread_to_2019']['f1']:.3f} | {r['thread_2020']['f1']:.3f} | "
-            f"{r['event']['f1']:.3f} | {t['ari']:.3f} | {t['stories']:.0f} |"
+            f"{r['event']['f1']:.3f} | {t['ari']:.3f} | {t['clusters']:.0f} |"
         )
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from stories_metric import bcubed
+from stories_metric import agglomerative, bcubed, clustering_scores
 
 
 def test_perfect_clustering_scores_one() -> None:
@@ -46,3 +46,21 @@ def test_label_names_do_not_matter() -> None:
 def test_mismatched_lengths_are_refused() -> None:
     with pytest.raises(ValueError):
         bcubed([1, 2], [1])
+
+
+def test_clustering_scores_add_ari_and_cluster_count() -> None:
+    s = clustering_scores(["x", "x", "y", "z"], [1, 1, 2, 2])
+    assert s["clusters"] == 3.0
+    assert s["precision"] == 1.0 and s["recall"] == pytest.approx(0.75)
+    assert 0.0 < s["ari"] < 1.0
+    assert clustering_scores([5, 5, 6], ["a", "a", "b"])["ari"] == 1.0
+
+
+def test_agglomerative_cuts_at_the_cosine_distance() -> None:
+    import numpy as np
+
+    points = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0]])  # the first two ~8° apart
+    assert len(set(agglomerative(points, 0.05))) == 2
+    assert len(set(agglomerative(points, 1.5))) == 1
+    labels = agglomerative(points, 0.05)
+    assert labels[0] == labels[1] != labels[2]

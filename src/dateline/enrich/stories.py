@@ -17,7 +17,7 @@ cosines of L2-normalised MiniLM vectors (:mod:`dateline.enrich.embed`).
 **Two thresholds**, by what was embedded: ``JOIN_THRESHOLD`` for an item embedded from its
 headline alone (calibrated on the headline benchmark, ``bench/stories.py``) and
 ``ARTICLE_JOIN_THRESHOLD`` for an article embedded from its headline and lead (calibrated
-on a hand-labelled year of whole articles, ``bench/story_articles.py``). The second is
+on hand-labelled whole articles over two years, ``bench/story_articles.py``). The second is
 higher, for two measured reasons: headlines with their leads score higher against each
 other than headlines alone do (over all pairs of the demo corpus's articles, nearly all
 unrelated, the 99th percentile of the cosine is 0.44 against 0.39), and an archive that
@@ -103,18 +103,18 @@ from dateline.store.repository import utcnow
 
 # Join when the score reaches this. Swept 0.30–0.50 on dev together with NATS_PER_POINT:
 # 0.42 gave the best mean BCubed F1 over 8 arrival orders (0.40 and 0.45 within 0.001;
-# 0.35 merges related stories, 0.50 fragments them); headlines are short, so whole
-# articles (title + lead) score higher and clear it more easily.
+# 0.35 merges related stories, 0.50 fragments them). For items embedded from their
+# headline alone; articles embedded with their lead score higher and have their own.
 JOIN_THRESHOLD = 0.42
 # The same for an article embedded from its headline and lead, which is what the store
-# clusters (see the module docstring). Calibrated with bench/story_articles.py on the
-# demo corpus's hand-labelled story threads (tests/data/stories; 320 articles, 2004 and
-# 2019–2020, dates and whole-article entities in play), thread BCubed F1: 0.42 0.884,
-# 0.45 0.896, 0.48 0.908, 0.50 0.908, 0.52 0.910, 0.55 0.905, 0.58 0.908, 0.60 0.919,
-# 0.62 0.914, 0.65 0.913. A plateau from 0.48 to 0.65; 0.55 is its middle rather than
-# its noisy peak. On the corpus's two halves (to 2019: mostly single-article stories;
-# 2020: long threads) 0.55 gains 0.039 on the first and loses 0.020 on the second
-# against 0.42: precision 0.846 → 0.934, recall 0.925 → 0.878.
+# clusters (see the module docstring). Calibrated on the demo corpus's hand-labelled story
+# threads (tests/data/stories; 320 articles, 2004 and 2019–2020, with their dates and
+# whole-article entities), by `bench/story_articles.py --sweep`, which rebuilds the
+# enriched store at each value; thread BCubed F1: 0.42 0.879, 0.45 0.892, 0.48 0.908,
+# 0.50 0.908, 0.52 0.910, 0.55 0.906, 0.58 0.908, 0.60 0.919, 0.62 0.918, 0.65 0.917,
+# 0.70 0.910. A plateau from 0.48 to 0.70; 0.55 is near its middle, not its peak. Against
+# 0.42: precision 0.837 → 0.934, recall 0.925 → 0.881; on the corpus's halves, to 2019
+# (mostly single-article stories) 0.918 → 0.957 and 2020 (long threads) 0.846 → 0.843.
 ARTICLE_JOIN_THRESHOLD = 0.55
 # Nats of word evidence worth one point of cosine. Dev: 30 best of 30/40/60 (−0.006 at 60).
 NATS_PER_POINT = 30.0
