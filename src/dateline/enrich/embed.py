@@ -102,7 +102,7 @@ def embeds_lead(body: str | None) -> bool:
     Story clustering calibrates its join threshold per kind: a headline and a headline
     with its lead are different texts to the model.
     """
-    return bool((body or "").split())
+    return bool(body and not body.isspace())  # any word at all, without splitting a long body
 
 
 def article_embedding_status(language: str | None, text: str) -> str | None:

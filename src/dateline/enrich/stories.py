@@ -303,9 +303,6 @@ class OnlineStoryClusterer:
     def __len__(self) -> int:
         return len(self._row_of)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._row_of
-
     @property
     def story_keys(self) -> list[int]:
         return [s.key for row, s in enumerate(self._stories) if self._alive[row]]
