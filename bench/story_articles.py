@@ -61,8 +61,10 @@ def load_labels(path: Path) -> dict[str, dict[str, str]]:
         return {row["id"]: row for row in csv.DictReader(fh)}
 
 
-def corpus_articles(store: Any) -> tuple[list[str], list[int], np.ndarray, list[str]]:
-    """Corpus id, article id, vector and year of each article of the corpus, in id order."""
+def corpus_articles(
+    store: Any,
+) -> tuple[list[str], list[int], list[int | None], np.ndarray, list[str]]:
+    """Corpus id, article id, story id, vector and year of each corpus article, in id order."""
     from sqlalchemy import select
 
     from dateline.enrich.embed import load_vectors
@@ -70,7 +72,7 @@ def corpus_articles(store: Any) -> tuple[list[str], list[int], np.ndarray, list[
 
     with store.read() as session:
         rows = session.execute(
-            select(Page.external_id, Article.id, Article.published_at)
+            select(Page.external_id, Article.id, Article.story_id, Article.published_at)
             .join(Article, Article.id == Page.article_id)
             .where(Page.external_id.like("wn-%"))
             .order_by(Article.id)
@@ -79,24 +81,10 @@ def corpus_articles(store: Any) -> tuple[list[str], list[int], np.ndarray, list[
     return (
         [r.external_id for r in rows],
         [int(r.id) for r in rows],
+        [None if r.story_id is None else int(r.story_id) for r in rows],
         np.stack([vectors[int(r.id)] for r in rows]),
         [str(r.published_at.year) for r in rows],
     )
-
-
-def story_ids(store: Any, article_ids: list[int]) -> list[int | None]:
-    """Each article's story now, in the order given."""
-    from sqlalchemy import select
-
-    from dateline.store.models import Article
-
-    with store.read() as session:
-        found = dict(
-            session.execute(
-                select(Article.id, Article.story_id).where(Article.id.in_(article_ids))
-            ).all()
-        )
-    return [found.get(a) for a in article_ids]
 
 
 def evaluate(
@@ -172,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     upgrade(store)
     load_demo(store, settings)
     report = enrich_articles(store, settings, pending_articles(store))
-    ids, article_ids, vectors, years = corpus_articles(store)
+    ids, article_ids, stories, vectors, years = corpus_articles(store)
     missing = sorted(set(labels) ^ set(ids))
     if missing:
         parser.error(f"labels and corpus differ on {len(missing)} ids, e.g. {missing[:3]}")
@@ -180,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         evaluate(
             "dateline (shipped thresholds)",
-            story_ids(store, article_ids),
+            stories,
             labels,
             ids,
             years,
@@ -195,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         """Every article re-clustered with ``threshold`` for articles; (stories, seconds)."""
         with store.write() as session:
             started = time.perf_counter()
-            StoryClusterer(article_threshold=threshold).rebuild(session, earliest)
+            placed = StoryClusterer(article_threshold=threshold).rebuild(session, earliest)
             took = time.perf_counter() - started
-        return story_ids(store, article_ids), took
+        return [placed[a] for a in article_ids], took
 
     swept = [
         evaluate(f"article threshold {t:.2f}", rebuilt(t)[0], labels, ids, years)
