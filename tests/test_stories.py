@@ -22,6 +22,7 @@ from dateline.enrich.embed import (
     embed_texts,
     load_vectors,
     store_vector,
+    vector_from_bytes,
 )
 from dateline.enrich.stories import (
     ARTICLE_JOIN_THRESHOLD,
@@ -31,7 +32,6 @@ from dateline.enrich.stories import (
     MEMBER_WINDOW,
     OnlineStoryClusterer,
     StoryClusterer,
-    StreamResult,
     cluster_stream,
     merge_partner,
     no_entities,
@@ -200,7 +200,7 @@ def test_key_entity_ties_do_not_depend_on_arrival_order() -> None:
     names = [f"PLACE:town {n:02d}" for n in range(KEY_ENTITIES + 1)]
 
     def score_of(order: list[str]) -> float:
-        core = OnlineStoryClusterer(merge=False)
+        core = OnlineStoryClusterer(regroup=False)
         for name in order:  # one story: the same vector every time
             core.add(_arc(0), entities={name}, words=["zqx"])
         assert len(core) == 1
@@ -234,7 +234,7 @@ def test_converging_stories_merge_and_later_items_find_one() -> None:
     assert core.story_keys == [0] and len(core) == 1
     assert core.add(_arc(45)).story == 0
     # without merging the two halves stay apart and the gap item picks one
-    apart = OnlineStoryClusterer(merge=False)
+    apart = OnlineStoryClusterer(regroup=False)
     labels = [apart.add(_arc(a)).story for a in ARC]
     assert sorted(set(labels)) == [0, 1] and len(apart) == 2
 
@@ -273,10 +273,64 @@ def test_range_gap_is_zero_for_overlapping_ranges() -> None:
     assert range_gap_days(week, (None, None)) is None
 
 
-def test_relabelled_carries_merges_back_along_chains() -> None:
-    stream = StreamResult(labels=[0, 1, 2, 0, 3], merges=[(1, 0), (0, 2)])
-    assert stream.relabelled() == [2, 2, 2, 2, 3]
-    assert stream.labels == [0, 1, 2, 0, 3]
+# A chain: a story of six headlines at 0°; a headline of another event at 62° (cosine
+# 0.47) joins it, being just over the join threshold; the event's next headlines (75°, 88°)
+# join through it (their nearest member). Against the first six alone the three score
+# 0.47, 0.26 and 0.03 (mean 0.25, under the bar less the margin), and their mean is 75°
+# from the rest's (cosine 0.26): the third of them splits them off.
+CHAIN = [0, 0, 0, 0, 0, 0, 62, 75, 88, 90, 5]
+CHAIN_TITLES = [f"Zq{n}x" for n in range(len(CHAIN))]  # unseen words: they favour no side
+
+
+def test_a_story_splits_off_a_chained_event() -> None:
+    core = OnlineStoryClusterer()
+    decisions = [
+        core.add(_arc(a), words=[t.lower()], ref=n)
+        for n, (a, t) in enumerate(zip(CHAIN, CHAIN_TITLES, strict=True))
+    ]
+    assert [d.story for d in decisions[:8]] == [0] * 8, "62° and 75° join the first story"
+    assert decisions[8].split == (0, 1) and decisions[8].story == 1
+    assert sorted(decisions[8].moved) == [6, 7, 8]
+    assert decisions[9].story == 1 and decisions[10].story == 0  # later items find each
+    assert core.story(0).size == 7 and core.story(1).size == 4
+    np.testing.assert_allclose(core.mean(0), _arc(0) * 6 / 7 + _arc(5) / 7, atol=1e-6)
+    # without regrouping the chain goes on
+    apart = OnlineStoryClusterer(regroup=False)
+    assert {apart.add(_arc(a)).story for a in CHAIN} == {0}
+
+
+def test_split_needs_a_part_that_would_not_have_joined() -> None:
+    # a thread spread evenly over 60°: its halves are 30° apart, one story
+    core = OnlineStoryClusterer()
+    assert {core.add(_arc(a), words=[f"zq{a}x"]).story for a in range(0, 61, 5)} == {0}
+    assert core.split_part(0) is None
+    # the chain's part, but two members only: too few to be a story
+    small = OnlineStoryClusterer()
+    for n, a in enumerate([0, 0, 0, 0, 0, 0, 62, 75]):
+        small.add(_arc(a), words=[f"zq{n}x"])
+    assert small.split_part(0) is None
+
+
+def test_cluster_stream_carries_splits_back() -> None:
+    stream = cluster_stream(np.stack([_arc(a) for a in CHAIN]), CHAIN_TITLES)
+    assert stream.labels == [0] * 8 + [1, 1, 0]
+    assert stream.splits == [(0, 1)]
+    assert stream.relabelled() == [0] * 6 + [1, 1, 1, 1, 0]
+
+
+def test_regrouped_labels_are_the_stories_at_the_end() -> None:
+    """Merges and splits in one stream, carried back: each row ends in the story holding it."""
+    angles = [*ARC, *[180 + a for a in CHAIN]]  # the chain half a turn away from the arc
+    titles = [f"Zq{n}x" for n in range(len(angles))]
+    vectors = np.stack([_arc(a) for a in angles])
+    stream = cluster_stream(vectors, titles)
+    assert stream.merges and stream.splits
+    core = OnlineStoryClusterer()
+    for n, title in enumerate(titles):
+        core.add(vectors[n], words=headline_words(title), ref=n)
+    holder = {m.ref: key for key in core.story_keys for m in core.story(key).window}
+    assert stream.relabelled() == [holder[n] for n in range(len(angles))]
+    assert stream.labels != stream.relabelled()
 
 
 def test_converging_stories_merge_in_the_store_and_leave_a_redirect(store) -> None:
@@ -306,6 +360,37 @@ def test_converging_stories_merge_in_the_store_and_leave_a_redirect(store) -> No
         live = {s.id for s in stories if s.merged_into is None}
         assert sum(s.size for s in stories) == len(ARC) and len(live) == 1
         assert all(s.merged_into in live for s in stories if s.merged_into is not None)
+
+
+def test_a_chained_event_splits_off_in_the_store(store) -> None:
+    """Headline-only items (no lead: the headline threshold), as the core's chain above."""
+    with store.write() as session:
+        ids = []
+        for n, (degrees, title) in enumerate(zip(CHAIN, CHAIN_TITLES, strict=True)):
+            ids.append(_article(session, title, "", DAY0 + timedelta(minutes=n)))
+            store_vector(session, ids[-1], _arc(degrees))
+        result = _clusterer().assign_many(session, ids)
+        first, split = result[ids[0]], result[ids[6]]
+        assert first is not None and split is not None and first != split
+        assert [result[i] for i in ids] == [first] * 6 + [split] * 4 + [first]
+        stories = {s.id: s for s in session.execute(select(Story)).scalars()}
+        assert set(stories) == {first, split}
+        assert (stories[first].size, stories[split].size) == (7, 4)
+        assert stories[split].label == CHAIN_TITLES[7]  # 75°: the member nearest its mean (79°)
+        assert stories[split].first_seen_at == DAY0 + timedelta(minutes=6)
+        assert stories[first].last_seen_at == DAY0 + timedelta(minutes=10)
+        written = {k: (v.centroid, v.label, v.size) for k, v in stories.items()}
+        for story_id, (centroid, label, size) in written.items():  # as a full refresh would
+            refresh_story(session, story_id)
+            story = session.get(Story, story_id)
+            assert (story.label, story.size) == (label, size)
+            np.testing.assert_allclose(  # running sums against a fresh mean: the last bits
+                vector_from_bytes(story.centroid), vector_from_bytes(centroid), atol=1e-6
+            )
+        # the core's grouping, carried back; and idempotent
+        core = cluster_stream(np.stack([_arc(a) for a in CHAIN]), CHAIN_TITLES).relabelled()
+        assert len(set(core)) == 2 and core == [0 if result[i] == first else 1 for i in ids]
+        assert _clusterer().assign_many(session, ids) == result
 
 
 def test_same_topic_a_week_apart_joins(store) -> None:
@@ -450,14 +535,16 @@ def _plane(degrees: float, plane: int) -> np.ndarray:
     return v
 
 
-# Two converging threads in one plane (they merge), a tight thread in another, and items
-# that arrive out of date order (hours): each is (plane, degrees, hour).
+# Two converging threads in one plane (they merge), a tight thread in another, a chain in
+# a third (articles: the chain opens at 55°, over the article threshold, and splits off at
+# 85°), and items that arrive out of date order (hours): each is (plane, degrees, hour).
 STREAM = [
     *[(0, a, 2 * n) for n, a in enumerate(ARC)],
     *[(1, 3 * k, 40 + k) for k in range(6)],
     (1, 7, 35),  # older than the thread's newest: its members must be read afresh
     (0, 40, 1),
     (1, 2, 60),
+    *[(2, a, 70 + n) for n, a in enumerate([0, 0, 0, 0, 0, 0, 55, 70, 85, 88, 5])],
 ]
 
 
@@ -510,7 +597,9 @@ def test_stories_held_in_memory_decide_as_a_fresh_read_does(store, monkeypatch, 
         fresh_result = _stories_by_members(session)
         merged = session.scalar(select(func.count()).where(Story.merged_into.is_not(None)))
     assert held_result == fresh_result
-    assert len(fresh_result) == 2 and merged == 1  # the arc merged; the other thread is one
+    # the arc merged; the tight thread is one; the chain split in two
+    assert len(fresh_result) == 4 and merged == 1
+    assert sorted(len(members) for members in fresh_result) == [4, 7, 8, 17]
 
 
 def test_a_held_clusterer_sees_what_another_writer_did(store) -> None:
