@@ -13,9 +13,10 @@ headline alone (``--no-entities`` leaves them out). Rows:
 
 - ``dateline-online``: the streaming clusterer (mean and spread over the seeds), each
   headline scored with the story it was given on arrival: **the figure**;
-- ``dateline-online, merges applied to the past``: the same runs with the story merges
-  of later arrivals carried back to earlier headlines, as the database does — a
-  re-clustering of the past, which the set's rules allow reported apart only;
+- ``dateline-online, merges and splits applied to the past``: the same runs with the
+  story merges and splits of later arrivals carried back to earlier headlines, as the
+  database does — a re-clustering of the past, which the set's rules allow reported apart
+  only;
 - ``tfidf-agglomerative``: TF-IDF + average-linkage agglomerative clustering (offline,
   cosine), the baseline;
 - ``minilm-agglomerative``: the same on the MiniLM vectors (offline reference).
@@ -166,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             headlines_per_s=statistics.fmean(per_second),
             headlines_per_s_min=min(per_second),
         ),
-        summarise("dateline-online, merges applied to the past (re-clustering)", relabelled),
+        summarise(
+            "dateline-online, merges and splits applied to the past (re-clustering)",
+            relabelled,
+        ),
     ]
 
     from sklearn.feature_extraction.text import TfidfVectorizer
