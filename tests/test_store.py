@@ -251,3 +251,18 @@ def test_identity_prefers_canonical_url():
     assert identity_key(urlless) == f"sha256:{urlless.content_hash}@name:portville daily"
     nameless = make_article(site_name=None)
     assert identity_key(nameless) == f"sha256:{nameless.content_hash}"
+
+
+def test_categories_list_the_classifiers_own_before_claims() -> None:
+    from dateline.store.queries import UNCATEGORISED, is_claim_label, ordered_categories
+
+    totals = {"Markets": 50, "World": 3, UNCATEGORISED: 10, "Politics": 7, "Contact": 2}
+    assert ordered_categories(totals) == [
+        ("Politics", 7),
+        ("World", 3),
+        (UNCATEGORISED, 10),
+        ("Markets", 50),
+        ("Contact", 2),
+    ]
+    assert is_claim_label("Markets") and not is_claim_label("World")
+    assert not is_claim_label(UNCATEGORISED)

@@ -218,6 +218,23 @@ def test_category_source_latest_and_pagination(live_site):
         assert c.get(source).status_code == 200
 
 
+def test_sections_are_the_classifiers_categories_and_say_so(live_site):
+    with client(live_site) as c:
+        cats = c.get("/api/v1/categories").json()
+        nav = doc(c.get("/")).xpath("//nav[@aria-label='Sections']//a/text()")
+        assert nav == [x["name"] for x in cats]
+        claims = [x for x in cats if x["is_claim"]]
+        assert claims, "the demo corpus has a source's own category the classifier was unsure of"
+        assert nav.index(claims[0]["name"]) > nav.index("Uncategorised") > nav.index("World")
+        for cat in cats:
+            text = " ".join(doc(c.get(f"/c/{cat['slug']}")).xpath("//p[@class='lede']//text()"))
+            assert "classifier" in text and "lands" not in text
+            if cat["is_claim"]:
+                assert f"their source files under “{cat['name']}”" in text
+            elif cat["name"] != "Uncategorised":
+                assert f"classifier files under {cat['name']}." in text
+
+
 def test_search_finds_words_and_marks_them(live_site):
     with client(live_site) as c:
         r = c.get("/search", params={"q": "Antarctica"})

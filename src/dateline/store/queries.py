@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from dateline.enrich.categories import TAXONOMY
 from dateline.store.models import (
     NEAR_COPY_KEY,
     Article,
@@ -379,7 +380,28 @@ def categories(session: Session) -> list[tuple[str, int]]:
     for classified, claimed, count in rows:
         label, _ = category_label(classified, claimed)
         totals[label] = totals.get(label, 0) + count
-    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ordered_categories(totals)
+
+
+def is_claim_label(name: str) -> bool:
+    """A category label is a source's claim unless it is one of the classifier's own."""
+    return name != UNCATEGORISED and name.casefold() not in TAXONOMY
+
+
+def ordered_categories(totals: dict[str, int]) -> list[tuple[str, int]]:
+    """Labels with their counts: the classifier's categories, largest first, then
+    "Uncategorised", then sources' claims (where the classifier was unsure).
+
+    Sections and the home page take the first few: they are Dateline's taxonomy, and a
+    source's own label (a content farm's "Markets") never displaces one of them.
+    """
+
+    def rank(item: tuple[str, int]) -> tuple[int, int, str]:
+        label, count = item
+        group = 2 if is_claim_label(label) else 1 if label == UNCATEGORISED else 0
+        return group, -count, label
+
+    return sorted(totals.items(), key=rank)
 
 
 def get_source(session: Session, source_id: int) -> Source | None:

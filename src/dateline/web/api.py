@@ -18,17 +18,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from dateline.enrich.categories import TAXONOMY
 from dateline.errors import NotFound
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE
 from dateline.readers.events import reaction_state, toggle_reaction
 from dateline.store.models import Article
 from dateline.store.queries import (
-    UNCATEGORISED,
     ListFilter,
     categories,
     get_article,
     get_source,
+    is_claim_label,
     latest,
     slugify,
     summaries_by_id,
@@ -298,8 +297,3 @@ def reader(request: Request, response: Response) -> m.ReaderOut:
     with_reader_cookie(response, ctx)
     token = csrf_token(site.secret, ctx.reader_id) if ctx.reader_id else None
     return m.ReaderOut(known=bool(ctx.reader_id) and not ctx.new, csrf_token=token)
-
-
-def is_claim_label(name: str) -> bool:
-    """A category label is a source's claim unless it is one of the classifier's own."""
-    return name != UNCATEGORISED and name.casefold() not in TAXONOMY

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dateline.store.queries import Cursor, ListFilter, categories, get_source, latest
+from dateline.store.queries import (
+    UNCATEGORISED,
+    Cursor,
+    ListFilter,
+    categories,
+    get_source,
+    is_claim_label,
+    latest,
+)
 from dateline.store.search import SearchHit, search_articles
 from dateline.web.contexts import ListPage, entries
 from dateline.web.site import Site
@@ -56,18 +64,20 @@ def list_page(
 
 
 def category_page(site: Site, label: str, after: str | None) -> ListPage:
-    claim = (
-        " Categories are the sources' own, shown as claims until Dateline's classifier lands."
-        if label != "Uncategorised"
-        else " Articles whose source gave no category."
-    )
+    if label == UNCATEGORISED:
+        description = (
+            "Articles Dateline's classifier could not place with confidence, from sources "
+            "that gave no category of their own."
+        )
+    elif is_claim_label(label):
+        description = (
+            f"Articles their source files under “{label}”. Dateline's classifier could not "
+            "place them with confidence, so the source's own category is shown, as its claim."
+        )
+    else:
+        description = f"Articles Dateline's classifier files under {label}."
     return list_page(
-        site,
-        label,
-        ListFilter(category=label),
-        after,
-        description=f"Articles filed under “{label}”.{claim}",
-        kind="category",
+        site, label, ListFilter(category=label), after, description=description, kind="category"
     )
 
 

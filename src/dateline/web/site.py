@@ -32,7 +32,13 @@ from dateline.readers.identity import secret_key
 from dateline.settings import Settings
 from dateline.store.db import Store
 from dateline.store.models import ArticleStats, Reaction
-from dateline.store.queries import ArticleDetail, Cursor, get_article, slugify
+from dateline.store.queries import (
+    ArticleDetail,
+    Cursor,
+    get_article,
+    ordered_categories,
+    slugify,
+)
 from dateline.store.search import marked_to_html
 from dateline.web.cache import Refresher, TTLCache
 from dateline.web.catalog import Catalog, IndexedRankers
@@ -252,7 +258,7 @@ class Site:
         totals: dict[str, int] = {}
         for item in self.catalog.fresh().items:
             totals[item.category] = totals.get(item.category, 0) + 1
-        return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ordered_categories(totals)
 
     def category_for_slug(self, slug: str) -> str | None:
         for item in self.nav():
