@@ -302,6 +302,15 @@ class Decision:
     moved: tuple[int | None, ...] = ()  # the refs of the members that part took
 
 
+@dataclass(frozen=True)
+class SplitPart:
+    """A part of a story that should leave it (:meth:`OnlineStoryClusterer.split_part`)."""
+
+    positions: list[int]  # in the story's window
+    mean: np.ndarray  # the part's mean vector
+    rest_mean: np.ndarray  # the whole story's mean without the part
+
+
 class OnlineStoryClusterer:
     """Single-pass story clustering over vectors; the library's and the benchmark's core.
 
@@ -589,7 +598,7 @@ class OnlineStoryClusterer:
             part = self.split_part(key)
             if part is None:
                 return Decision(story=key, new=False, score=score)
-            went = len(self._stories[row].window) - 1 in part  # the item is the newest
+            went = len(self._stories[row].window) - 1 in part.positions  # the newest item
             new_key = self._split_off(key, part)
             refs = tuple(m.ref for m in self.story(new_key).window)
             return Decision(
@@ -604,8 +613,8 @@ class OnlineStoryClusterer:
         self._record(row, vector, when, entities, words, ref)
         return Decision(story=key, new=True, score=ranked[0][1] if ranked else -math.inf)
 
-    def split_part(self, key: int) -> list[int] | None:
-        """Positions in ``key``'s window of a part that should leave the story, if any.
+    def split_part(self, key: int) -> SplitPart | None:
+        """The part of ``key``'s window that should leave the story, if any.
 
         The rule is in the module docstring. Only the members held (the newest
         ``MEMBER_WINDOW``) can leave; the rest's mean is the whole story's without them.
@@ -614,23 +623,26 @@ class OnlineStoryClusterer:
         story = self._stories[row]
         if story.size > SPLIT_EVERY_UNTIL and story.size % SPLIT_EVERY:
             return None
-        window = list(story.window)
-        if len(window) < 2 * SPLIT_MIN_SIZE:
+        if len(story.window) < 2 * SPLIT_MIN_SIZE:
             return None
         mat = self._member_matrix(row)
         part = _smaller_half(mat)
-        if part is None or int(part.sum()) < SPLIT_MIN_SIZE:
+        if part is None:
             return None
-        n_part = int(part.sum())
-        part_mean = mat[part].mean(axis=0)
-        rest_mean = (self._means[row] * story.size - mat[part].sum(axis=0)) / (story.size - n_part)
+        positions = np.flatnonzero(part).tolist()
+        if len(positions) < SPLIT_MIN_SIZE:
+            return None
+        part_sum = mat[part].sum(axis=0)
+        part_mean = part_sum / len(positions)
+        rest_mean = (self._means[row] * story.size - part_sum) / (story.size - len(positions))
         if _cosine(part_mean, rest_mean) >= SPLIT_MAX_COSINE:
             return None
+        window = list(story.window)
         rest = _Story(key=key)
         rest.refill(m for m, p in zip(window, part.tolist(), strict=True) if not p)
         rest_mat = mat[~part]
         scores = []
-        for position in np.flatnonzero(part).tolist():
+        for position in positions:
             member = window[position]
             nats = float(word_evidence([rest.words], [rest.word_total], member.words)[0])
             link = float(rest_mean @ member.vector)
@@ -638,25 +650,24 @@ class OnlineStoryClusterer:
             scores.append(self._score(rest, link, nearest, nats, member.when, member.entities))
         if float(np.mean(scores)) >= self.threshold - SPLIT_MARGIN:
             return None
-        return np.flatnonzero(part).tolist()
+        return SplitPart(positions, part_mean, rest_mean)
 
-    def _split_off(self, key: int, part: Sequence[int]) -> int:
-        """Move the window members at ``part`` to a new story; its key."""
+    def _split_off(self, key: int, part: SplitPart) -> int:
+        """Move the window members of ``part`` to a new story; its key."""
         row = self._row_of[key]
         story = self._stories[row]
-        leaving = set(part)
+        leaving = set(part.positions)
         window = list(story.window)
-        moving = [m for n, m in enumerate(window) if n in leaving]
         staying = [m for n, m in enumerate(window) if n not in leaving]
-        total = self._means[row] * story.size - np.sum([m.vector for m in moving], axis=0)
-        size = story.size - len(moving)
+        size = story.size - len(leaving)
         new_key = self._next_key
         new_row = self._new_row(new_key)
-        for m in moving:
+        for n in part.positions:
+            m = window[n]
             self._record(new_row, m.vector, m.when, m.entities, m.words, m.ref)
         story.refill(staying)
         story.size = size
-        self._set_mean(row, total / size)
+        self._set_mean(row, part.rest_mean)
         self._member_mats[row] = None
         dates = [m.when for m in staying if m.when is not None]
         if dates and len(staying) == size:  # all members held: the span is theirs
@@ -1210,24 +1221,15 @@ class StoryClusterer:
         part = core.split_part(story_id)
         if part is None:
             return story_id
-        held = core.story(story_id)
-        window = list(held.window)
-        refs = [window[n].ref for n in part]
-        if any(ref is None for ref in refs):  # pragma: no cover - members held have their ids
-            return story_id
-        moving = np.stack([window[n].vector for n in part])
-        rest_mean = (core.mean(story_id) * held.size - moving.sum(axis=0)) / (held.size - len(part))
+        window = core.story(story_id).window
+        refs = [window[n].ref for n in part.positions]  # members held by the store have ids
         story = Story(label="", updated_at=utcnow())  # written in full below
         session.add(story)
         session.flush()
-        session.execute(
-            update(Article)
-            .where(Article.id.in_([int(r) for r in refs if r is not None]))
-            .values(story_id=story.id)
-        )
+        session.execute(update(Article).where(Article.id.in_(refs)).values(story_id=story.id))
         session.flush()
-        refresh_story(session, int(story.id), self.entities, mean=moving.mean(axis=0))
-        refresh_story(session, story_id, self.entities, mean=rest_mean)
+        refresh_story(session, int(story.id), self.entities, mean=part.mean)
+        refresh_story(session, story_id, self.entities, mean=part.rest_mean)
         return int(story.id) if article_id in refs else story_id
 
     def assign_many(self, session: Session, article_ids: Iterable[int]) -> dict[int, int | None]:
@@ -1379,6 +1381,7 @@ __all__ = [
     "Decision",
     "EntityProvider",
     "OnlineStoryClusterer",
+    "SplitPart",
     "StoryClusterer",
     "StreamResult",
     "cluster_stream",
