@@ -301,7 +301,7 @@ def ingest(store: Store, docs: Iterable[Doc], owner: dict[int, str]) -> dict[str
     for doc in docs:
         raw = RawDocument(data=doc.key.encode(), origin=doc.key, kind=InputKind.JSONL)
         with store.write() as session:
-            result = save_article(session, extracted(doc), raw)
+            result = save_article(session, extracted(doc), raw, signature_of=dedup.signature_of)
         if result.article_id in owner:
             predicted[doc.key] = owner[result.article_id]
         else:

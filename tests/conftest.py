@@ -206,8 +206,7 @@ def live_site(request, tmp_path_factory):
     """
     from types import SimpleNamespace
 
-    from dateline.demo import load_demo
-    from dateline.demo_farm import load_farm_copies
+    from dateline.demo import load_demo, load_farm_copies
     from dateline.enrich.run import enrich_articles
     from dateline.pipeline import ingest_many
     from dateline.settings import load_settings

@@ -72,7 +72,9 @@ def raw(origin: str) -> RawDocument:
 
 def save(store: Store, article: ExtractedArticle, **kw):
     with store.write() as session:
-        return save_article(session, article, raw(article.url or "x"), **kw)
+        return save_article(
+            session, article, raw(article.url or "x"), signature_of=dedup.signature_of, **kw
+        )
 
 
 def count(store: Store, model) -> int:

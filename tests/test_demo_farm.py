@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from dateline import demo_farm
+from dateline.demo import farm as demo_farm
 from dateline.demo import load_demo
 from dateline.enrich import dates, sources
 from dateline.extract import extract_document

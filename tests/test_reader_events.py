@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from dateline.enrich import dedup
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
 from dateline.readers import (
@@ -56,7 +57,9 @@ def make_articles(store: Store, n: int = 3) -> list[int]:
             raw = RawDocument(
                 data=f"raw {i}".encode(), origin=f"s{i}.txt", kind=InputKind.TEXT_DUMP
             )
-            ids.append(save_article(session, article, raw).article_id)
+            ids.append(
+                save_article(session, article, raw, signature_of=dedup.signature_of).article_id
+            )
     return ids
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from dateline.demo import load_demo, simulate_demo_readers
+from dateline.enrich import dedup
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
 from dateline.readers import valid_reader_id
@@ -151,7 +152,7 @@ def make_corpus(store: Store) -> None:
                 claimed_date=ClaimedDate(CLOCK - timedelta(hours=7 * i)),
             )
             raw = RawDocument(data=f"sim {i}".encode(), origin=f"sim{i}", kind=InputKind.TEXT_DUMP)
-            save_article(session, article, raw)
+            save_article(session, article, raw, signature_of=dedup.signature_of)
 
 
 def test_same_seed_same_readership_on_every_engine(store, settings, tmp_path):

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, text
 
+from dateline.enrich import dedup
 from dateline.errors import SchemaOutOfDate
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
@@ -47,7 +48,9 @@ def count(store: Store, model) -> int:
 
 def save(store: Store, article: ExtractedArticle, raw: RawDocument | None = None, **kw):
     with store.write() as session:
-        return save_article(session, article, raw or raw_for(), **kw)
+        return save_article(
+            session, article, raw or raw_for(), signature_of=dedup.signature_of, **kw
+        )
 
 
 # --- schema -------------------------------------------------------------------------------

@@ -576,7 +576,7 @@ def _stories_by_members(session) -> dict[frozenset[int], tuple]:
 def test_stories_held_in_memory_decide_as_a_fresh_read_does(store, monkeypatch, held) -> None:
     """One clusterer kept across articles and transactions (holding about ``held``
     members at most) must give exactly what a new clusterer per article gives."""
-    import dateline.enrich.stories as stories
+    import dateline.enrich.stories.clusterer as stories
 
     monkeypatch.setattr(stories, "HELD_MEMBERS", held)
     with store.write() as session:

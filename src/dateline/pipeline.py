@@ -3,6 +3,8 @@
     1. load     – read the file or fetch the URL (size caps, .gz) and detect its kind
     2. extract  – the kind's reader, then the shared finishing steps, item by item
     3. store    – each item in its own transaction: all of it is written, or none
+                  (near-copies found with the enrich stage's MinHash signatures, handed
+                  to the store here: the store itself imports nothing from enrich)
 
 A bad item is reported and the batch goes on; a bad document never stops a batch either.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from dateline.enrich import dedup
 from dateline.errors import InputError
 from dateline.extract import extract_document
 from dateline.extract.model import RECORD_FIELDS, ExtractedArticle, ItemFailure
@@ -98,7 +101,9 @@ def _store_item(
     for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
         try:
             with store.write() as session:
-                result = save_article(session, article, raw, on_stage=on_stage)
+                result = save_article(
+                    session, article, raw, signature_of=dedup.signature_of, on_stage=on_stage
+                )
         except IntegrityError:
             if attempt == MAX_STORE_ATTEMPTS:
                 raise

@@ -12,8 +12,13 @@ from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
 from dateline.cli.enrich_cmd import print_enrich, run_enrich
 from dateline.cli.ingest_cmd import print_summary
 from dateline.cli.serve_cmd import DEFAULT_PORT, run_server
-from dateline.demo import WIKINEWS_ATTRIBUTION, load_demo, simulate_demo_readers, summarise
-from dateline.demo_farm import load_farm_copies
+from dateline.demo import (
+    WIKINEWS_ATTRIBUTION,
+    load_demo,
+    load_farm_copies,
+    simulate_demo_readers,
+    summarise,
+)
 from dateline.enrich.run import pending_articles
 from dateline.settings import load_settings
 from dateline.store.db import Store

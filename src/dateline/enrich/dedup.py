@@ -14,28 +14,34 @@ signature. Each candidate is then verified — a copy matches when its estimated
 similarity is high, or when one text (nearly) contains the other: a copy that dropped
 paragraphs or gained chrome lines still matches, a long shared quote does not.
 
-Concurrency: on SQLite the writer lock (``BEGIN IMMEDIATE``) serialises ingesters. On
-PostgreSQL two transactions could each miss the other's uncommitted article, so
-:func:`lock_buckets` takes a transaction-scoped advisory lock on every bucket of the new
-signature before the lookup: two near-copies share a bucket (that is how LSH finds them),
-so the second waits for the first to commit and then sees its rows.
+This module computes (signatures, buckets, the copy test); the tables are read and
+written by :mod:`dateline.store.dedup_index`, whose functions this module re-exports.
+The store never imports this module: the ingest pipeline hands :func:`signature_of` to
+:func:`dateline.store.repository.save_article`, and the store calls it back.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
-from sqlalchemy import TextClause, select, text
 from sqlalchemy.orm import Session
 
 from dateline.enrich.shingles import prose_words, shingles_of_lines
-from dateline.store.models import Article, ArticleSignature, MinHashBand
+from dateline.store.dedup_index import (
+    MAX_CANDIDATES,
+    Match,
+    best_match,
+    find_copy_of,
+    index_article,
+    lock_buckets,
+    unindexed_articles,
+)
 
 # --- parameters (calibrated on bench/dedup.py; see the README's table) ---------------------
 
@@ -72,9 +78,7 @@ SIZE_RATIO_MIN = 0.4
 # only): below ~two sentences a single edit changes most shingles, and short briefs of one
 # kind ("X dies aged 81.") are alike without being copies.
 MIN_WORDS = 40
-# At most this many candidates are verified (those sharing the most buckets first), so a
-# pathological bucket (boilerplate shared by thousands of pages) cannot stall an ingest.
-MAX_CANDIDATES = 64
+# At most MAX_CANDIDATES candidates are verified: a store setting (dateline.store.dedup_index).
 
 _FORMAT = 1
 _HEADER = struct.Struct("<BI")  # format version, shingle count
@@ -86,6 +90,11 @@ class Signature:
 
     hashvalues: np.ndarray  # uint32[NUM_PERM], datasketch's "affine32" scheme
     size: int
+
+    @property
+    def num_perm(self) -> int:
+        """The permutation count stored with the signature (rows of another never compare)."""
+        return NUM_PERM
 
     def to_bytes(self) -> bytes:
         return _HEADER.pack(_FORMAT, self.size) + self.hashvalues.astype("<u4").tobytes()
@@ -115,6 +124,10 @@ class Signature:
         """(band, bucket) pairs: each band of ROWS values hashed to a signed 64-bit int."""
         return list(enumerate(_bucket_hashes(self.hashvalues).tolist()))
 
+    def copy_of(self, stored: bytes) -> Match | None:
+        """:func:`is_copy` of a stored signature (the index's candidate) and this one."""
+        return is_copy(Signature.from_bytes(stored), self)
+
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser, element-wise (uint64 arithmetic wraps)."""
@@ -137,13 +150,6 @@ def _bucket_hashes(values: np.ndarray) -> np.ndarray:
     for j in range(ROWS):
         h = _fmix64(h ^ rows[:, j])
     return h.view(np.int64)
-
-
-@dataclass(frozen=True)
-class Match:
-    article_id: int
-    jaccard: float
-    containment: float
 
 
 @cache
@@ -190,104 +196,10 @@ def is_copy(a: Signature, b: Signature) -> Match | None:
     return None
 
 
-@cache
-def _candidates_query() -> TextClause:
-    """The lookup, built once: each band's bucket as its own equality, OR-ed.
-
-    Not a row-value ``(band, bucket) IN (...)``: SQLite plans that as a full table scan
-    (134 ms at 20k articles) and the OR form as one index seek per band (0.3 ms);
-    PostgreSQL turns it into a bitmap OR of index scans. Built as text once because
-    building 37 expressions per lookup cost more than the query itself.
-    """
-    in_bucket = " OR ".join(f"(band = {i} AND bucket = :k{i})" for i in range(BANDS))
-    # Only integer constants are interpolated; the buckets are bound parameters.
-    sql = (
-        "SELECT s.article_id, s.signature FROM article_signatures s "  # noqa: S608
-        "JOIN articles a ON a.id = s.article_id "
-        "JOIN (SELECT article_id, count(*) AS shared FROM minhash_bands "
-        f"WHERE {in_bucket} GROUP BY article_id ORDER BY shared DESC, article_id "
-        f"LIMIT {MAX_CANDIDATES}) c ON c.article_id = s.article_id "
-        f"WHERE a.superseded_by_id IS NULL AND s.num_perm = {NUM_PERM}"
-    )
-    return text(sql)
-
-
-def candidates(
-    session: Session, signature: Signature, *, exclude: Collection[int] = ()
-) -> list[tuple[int, Signature]]:
-    """Canonical articles sharing an LSH bucket with ``signature``, in one query."""
-    params = {f"k{band}": bucket for band, bucket in signature.buckets}
-    rows = session.execute(_candidates_query(), params)
-    return [(aid, Signature.from_bytes(raw)) for aid, raw in rows if aid not in exclude]
-
-
-def best_match(
-    session: Session, signature: Signature, *, exclude: Collection[int] = ()
-) -> Match | None:
-    """The most similar verified copy among the candidates (ties: the oldest article)."""
-    best: Match | None = None
-    for article_id, stored in candidates(session, signature, exclude=exclude):
-        found = is_copy(stored, signature)
-        if found is None:
-            continue
-        key = (found.containment, found.jaccard, -article_id)
-        if best is None or key > (best.containment, best.jaccard, -best.article_id):
-            best = Match(article_id, found.jaccard, found.containment)
-    return best
-
-
-def find_copy_of(
-    session: Session, signature: Signature, *, exclude: Collection[int] = ()
-) -> int | None:
-    """The canonical article ``signature`` is a near-copy of, or None."""
-    found = best_match(session, signature, exclude=exclude)
-    return found.article_id if found else None
-
-
-def index_article(session: Session, article_id: int, signature: Signature) -> None:
-    """Add an article to the index (a no-op when it is already there)."""
-    if session.get(ArticleSignature, article_id) is not None:
-        return
-    session.add(
-        ArticleSignature(article_id=article_id, num_perm=NUM_PERM, signature=signature.to_bytes())
-    )
-    session.add_all(
-        MinHashBand(band=band, bucket=bucket, article_id=article_id)
-        for band, bucket in signature.buckets
-    )
-    session.flush()
-
-
-def lock_buckets(session: Session, signature: Signature) -> None:
-    """PostgreSQL: hold an advisory lock on each bucket until this transaction ends.
-
-    Keys are taken in sorted order, so two writers never wait on each other in a cycle.
-    On SQLite ``BEGIN IMMEDIATE`` already serialises writers: nothing to do.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    keys = sorted({bucket for _, bucket in signature.buckets})
-    session.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(k)) "
-            "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n)"
-        ),
-        {"keys": keys},
-    )
-
-
 def index_missing(session: Session, *, limit: int | None = None) -> int:
     """Index stored articles that have no signature yet (e.g. stored before this stage)."""
-    query = (
-        select(Article.id, Article.body)
-        .outerjoin(ArticleSignature, ArticleSignature.article_id == Article.id)
-        .where(ArticleSignature.article_id.is_(None))
-        .order_by(Article.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
     done = 0
-    for article_id, body in session.execute(query).all():
+    for article_id, body in unindexed_articles(session, limit=limit):
         signature = signature_of(body.split("\n\n"))
         if signature is not None:
             index_article(session, article_id, signature)
@@ -300,6 +212,7 @@ __all__ = [
     "CONTAINMENT_MIN",
     "JACCARD_MIN",
     "LSH_THRESHOLD",
+    "MAX_CANDIDATES",
     "MIN_WORDS",
     "NUM_PERM",
     "ROWS",

@@ -291,7 +291,7 @@ class Story(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     # Set when this story was merged into another: the row stays, empty, as a redirect.
     merged_into: Mapped[int | None] = mapped_column(IdType, index=True)
-    # One more than the table's highest on every write (see dateline.enrich.stories): a
+    # One more than the table's highest on every write (see the enrich stage's stories): a
     # clusterer that holds stories in memory reads only the rows changed since it last looked.
     revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 

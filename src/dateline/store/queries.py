@@ -18,7 +18,6 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dateline.enrich.categories import TAXONOMY
 from dateline.store.models import (
     NEAR_COPY_KEY,
     Article,
@@ -29,6 +28,7 @@ from dateline.store.models import (
     Source,
     Story,
 )
+from dateline.taxonomy import TAXONOMY
 
 UNCATEGORISED = "Uncategorised"
 # Entities listed on an article page.

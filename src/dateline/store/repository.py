@@ -10,10 +10,13 @@ Identity rules (documented in the README):
   (views, reactions) and link lists alone do not make a new version: the first version's
   claims are kept;
 * a page whose body is the same text as a stored article (same normalised body hash), or a
-  near-copy of a canonical one (:mod:`dateline.enrich.dedup`: MinHash LSH, chrome added,
-  paragraphs dropped or reordered, a sentence edited, dates changed), attaches to that
-  article: the article keeps its text, the page keeps its claims. A new version of a page
-  never attaches to the text its previous version carried: the edit is kept.
+  near-copy of a canonical one (MinHash LSH, :mod:`dateline.store.dedup_index`: chrome
+  added, paragraphs dropped or reordered, a sentence edited, dates changed), attaches to
+  that article: the article keeps its text, the page keeps its claims. A new version of a
+  page never attaches to the text its previous version carried: the edit is kept.
+
+The signatures are computed above the store (the enrich stage's dedup module): the caller
+passes the function as ``signature_of``, so the store imports nothing from enrich.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dateline.enrich import dedup
 from dateline.extract.dates import to_utc_naive
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.raw import RawDocument
+from dateline.store import dedup_index
+from dateline.store.dedup_index import SignatureOf
 from dateline.store.models import NEAR_COPY_KEY, Article, Page, Source
 
 # Query parameters that only track a click; two URLs differing in them are one page.
@@ -124,11 +128,15 @@ def save_article(
     article: ExtractedArticle,
     raw: RawDocument,
     *,
+    signature_of: SignatureOf | None,
     now: datetime | None = None,
     on_stage: StageHook | None = None,
 ) -> SaveResult:
     """Store one extracted item; the caller's transaction makes it all-or-nothing.
 
+    ``signature_of`` computes a body's near-duplicate signature from its paragraphs (the
+    ingest pipeline passes the enrich stage's ``dedup.signature_of``); it is called only for
+    a page that is new or changed. None matches by exact body text only.
     ``on_stage`` is called after each write stage ("source", "article", "page") — a hook
     for progress tracing, and for tests that prove a failure mid-item leaves no rows.
     """
@@ -144,7 +152,7 @@ def save_article(
 
     source = _source_for(session, article, now)
     _stage(on_stage, "source")
-    stored, near = _article_for(session, article, now, previous=latest)
+    stored, near = _article_for(session, article, now, previous=latest, signature_of=signature_of)
     _stage(on_stage, "article")
     page = _new_page(article, raw, key, key_hash, print_, source, stored, latest, now)
     if near is not None:
@@ -187,7 +195,12 @@ def _source_for(session: Session, article: ExtractedArticle, now: datetime) -> S
 
 
 def _article_for(
-    session: Session, article: ExtractedArticle, now: datetime, *, previous: Page | None
+    session: Session,
+    article: ExtractedArticle,
+    now: datetime,
+    *,
+    previous: Page | None,
+    signature_of: SignatureOf | None,
 ) -> tuple[Article, dict[str, float] | None]:
     """The article carrying this body, and how near a copy it is (None: the same text).
 
@@ -195,22 +208,23 @@ def _article_for(
     article, indexed for the copies to come. ``previous`` is the page's earlier version:
     its article is no candidate, so a publisher's correction is kept as new text.
     """
-    signature = dedup.signature_of(article.paragraphs)  # None: too short to compare
+    # None: too short to compare (or no near-copy matching asked for)
+    signature = signature_of(article.paragraphs) if signature_of is not None else None
     if signature is not None:
         # PostgreSQL: writers of near-copies queue here, so the second sees the first.
-        dedup.lock_buckets(session, signature)
+        dedup_index.lock_buckets(session, signature)
     stored = session.scalars(select(Article).where(Article.body_hash == article.body_hash)).first()
     near = None
     if stored is None and signature is not None:
         exclude = (previous.article_id,) if previous is not None else ()
-        match = dedup.best_match(session, signature, exclude=exclude)
+        match = dedup_index.best_match(session, signature, exclude=exclude)
         if match is not None:
             stored = session.get(Article, match.article_id)
             near = {"jaccard": match.jaccard, "containment": round(match.containment, 3)}
     if stored is None:
         stored = _new_article(session, article, now)
         if signature is not None:
-            dedup.index_article(session, stored.id, signature)
+            dedup_index.index_article(session, stored.id, signature)
         return stored, None
     claimed = _claimed_utc(article)
     if claimed is not None and (stored.published_at is None or claimed < stored.published_at):

@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 
 When two stories converge the clusterer merges the smaller into the larger
-(:mod:`dateline.enrich.stories`); the merged row stays, empty, with ``merged_into``
+(the enrich stage's stories); the merged row stays, empty, with ``merged_into``
 naming the story that took its articles, so ``/s/{id}`` links and feed subscriptions
 answer with a permanent redirect instead of a 404. A plain ``ADD COLUMN`` without a
 foreign key, as in 0004 (no batch rebuild on SQLite); the clusterer keeps redirects one

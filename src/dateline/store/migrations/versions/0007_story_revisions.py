@@ -6,7 +6,7 @@ Revises: 0006
 Every write of a story row sets ``revision`` to one more than the highest in the table
 (under the clusterer's lock, so revisions grow in commit order). A long-running clusterer
 holds the stories in memory and, per article, reads only the rows whose revision is higher
-than the highest it has seen (:mod:`dateline.enrich.stories`) instead of every story's mean.
+than the highest it has seen (the enrich stage's story clusterer) instead of every story's mean.
 Existing rows start at 0: a clusterer's first read loads them all anyway.
 """
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dateline.demo.corpus import demo_corpus_path
 from dateline.pipeline import IngestReport, ingest_many
 from dateline.settings import Settings
 from dateline.store.db import Store
@@ -76,8 +77,6 @@ def synthetic_sources() -> list[str]:
 
 def _corpus_rows(corpus: Path | None) -> list[dict[str, Any]]:
     if corpus is None:
-        from dateline.demo import demo_corpus_path  # demo imports this module
-
         corpus = demo_corpus_path()
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
