@@ -1,9 +1,11 @@
 """The enrich stage on the site, over real HTTP on both engines: provenance, trustworthy
-dates, corrected categories, stories, entities and source scores, on the two seed pages."""
+dates, corrected categories, stories, entities and source scores, on the two seed pages
+(and the date line of a seed alone in a store, rendered by ``Site`` directly)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import feedparser
 import pytest
@@ -134,3 +136,176 @@ def test_api_detail_carries_the_enrichment(live_site, seeds):
     assert any(e["name"].endswith("Lavrov") for e in data["entities"])
     flagged = [c for c in data["carriers"] if c["date_flag"]]
     assert flagged and flagged[0]["claims"]["date"].startswith("2025-04-26")
+
+
+# --- the date line and the story line -------------------------------------------------------
+
+
+def test_the_date_line_says_each_thing_once_with_spaced_separators(live_site, seeds):
+    copy, single = seeds
+    with client(live_site) as c:
+        page = doc(c.get(copy))
+        twin = c.get(copy, params={"format": "json"}).json()
+        api = c.get(f"/api/v1/articles/{copy.split('/')[2]}").json()
+        lone = doc(c.get(single)).xpath("//p[@class='dates']")[0]
+    dates = page.xpath("//p[@class='dates']")[0]
+    text = " ".join(dates.text_content().split())
+    # Before: "Published 16 January 2024· earliest evidence 2024-01-16 — dated by the wire's
+    # own page (AP News); 1 page claims 2025-04-26· Aspire Money Growth: claimed 2025-04-26
+    # · earliest evidence 2024-01-16 · says 'on Tuesday' but claims a Saturday".
+    for once in (
+        "2025-04-26",
+        "earliest evidence 2024-01-16",
+        "says 'on Tuesday' but claims a Saturday",
+    ):
+        assert text.count(once) == 1, (once, text)
+    for line in (text, " ".join(lone.text_content().split())):
+        assert "·" in line and not re.search(r"\S·|·\S", line), line
+    # The evidence is the verdict's; the copy's claim and its problem are the copy's.
+    verdict = dates.xpath("./span[contains(@class,'date-status')]")[0].text_content()
+    assert "dated by the wire's own page (AP News)" in verdict and "2025-04-26" not in verdict
+    flags = [s.text_content() for s in dates.xpath("./span[contains(@class,'date-flag')]")]
+    assert len(flags) == 1 and flags[0].startswith("Aspire Money Growth: claimed 2025-04-26")
+    assert "says 'on Tuesday' but claims a Saturday" in flags[0]
+    # The JSON twin says the same things; the API's reason is the verdict's, the claim
+    # stays in the carrier's date_flag.
+    notes = [n["text"] for n in twin["date_line"]["notes"]]
+    assert notes == [s.text_content() for s in dates.xpath("./span")]
+    assert api["date_reason"] == verdict
+    assert next(c["date_flag"] for c in api["carriers"] if c["date_flag"]).startswith(
+        "claimed 2025-04-26"
+    )
+
+
+def test_a_lone_farm_copy_says_its_date_problem_once(store, settings, seed_000):
+    """Seed 000 without the wire's own page: nothing credible dates it, and the copy's
+    claim is contradicted by its own text (the page, its JSON twin and the API)."""
+    from datetime import datetime
+
+    from lxml import html as lxml_html
+    from sqlalchemy import select
+
+    from dateline.enrich import dates
+    from dateline.pipeline import ingest_many
+    from dateline.store.models import Article
+    from dateline.store.queries import get_article
+    from dateline.web.api_models import article_out
+    from dateline.web.site import Site
+
+    assert ingest_many([str(seed_000)], store, settings).ok
+    with store.write() as s:
+        article_id = s.scalars(select(Article.id)).one()
+        dates.apply(s, article_id, datetime(2026, 6, 1))
+    site = Site(settings, store)
+    cached = site.cached_article(article_id)
+    assert cached is not None
+    line = lxml_html.fromstring(cached.html).xpath("//p[@class='dates']")[0]
+    # Before: "Publication date unknown· unverified: copied wire text, single copy; says 'on
+    # Tuesday' but claims a Saturday· Aspire Money Growth: claimed 2025-04-26 · says 'on
+    # Tuesday' but claims a Saturday".
+    assert " ".join(line.text_content().split()) == (
+        "Publication date unknown · unverified: copied wire text, single copy"
+        " · Aspire Money Growth: claimed 2025-04-26; says 'on Tuesday' but claims a Saturday"
+    )
+    status = line.xpath("./span[@class='date-status unverified']")[0].text_content()
+    assert status == "unverified: copied wire text, single copy"
+    with store.read() as s:
+        detail = get_article(s, article_id)
+        twin = site.article_page(s, article_id, None)
+    assert detail is not None and twin is not None
+    assert [n.text for n in twin.date_line.notes] == [
+        span.text_content() for span in line.xpath("./span")
+    ]
+    api = article_out(detail, reacted=False)
+    assert api.date_reason == "copied wire text, single copy"
+    assert api.carriers[0].date_flag == (
+        "claimed 2025-04-26 · says 'on Tuesday' but claims a Saturday"
+    )
+
+
+def test_date_line_puts_a_page_problem_with_that_page_only():
+    """Without the seeds: a page's own problem moves from the verdict to its flag, and the
+    verdict still says its status when nothing general is left."""
+    from datetime import datetime
+
+    from dateline.store.queries import ArticleDetail, Carrier
+    from dateline.web.contexts import date_line
+
+    seen = datetime(2026, 1, 1)
+    problem = "claims a date after first seen"
+    page = Carrier(
+        page_id=1,
+        source_id=1,
+        source_name="Farm",
+        url=None,
+        claimed_date="2027-01-01",
+        claimed_category=None,
+        claimed_reactions=None,
+        claimed_reaction_label=None,
+        claimed_views=None,
+        first_seen_at=seen,
+    )
+    article = ArticleDetail(
+        id=1,
+        title="T",
+        slug="t",
+        body="b",
+        language=None,
+        dateline=None,
+        agency=None,
+        byline=None,
+        published_at=None,
+        first_seen_at=seen,
+        word_count=1,
+        category="World",
+        category_is_claim=False,
+        claimed_category=None,
+        source_id=1,
+        source_name="Farm",
+        source_url=None,
+        carriers=[page],
+        date_status="unverified",
+        date_reason=problem,
+    )
+    assert [n.text for n in date_line(article).notes] == [f"unverified: {problem}"]
+    flagged = replace(page, date_flag=f"claimed 2027-01-01 · {problem}")
+    line = date_line(replace(article, carriers=[flagged]))
+    assert line.reason is None
+    assert [(n.kind, n.text) for n in line.notes] == [
+        ("unverified", "unverified"),
+        ("flag", f"Farm: claimed 2027-01-01; {problem}"),
+    ]
+    unassessed = date_line(replace(article, date_status=None, date_reason=None))
+    assert [(n.kind, n.text) for n in unassessed.notes] == [("claim", "Farm claims 2027-01-01")]
+
+
+def test_an_article_alone_in_its_story_is_not_announced_as_part_of_it(live_site):
+    from sqlalchemy import func, select
+
+    from dateline.store.models import Article
+
+    def stories(size_test) -> tuple[int, int]:
+        with live_site.store.read() as s:
+            row = s.execute(
+                select(func.min(Article.id), Article.story_id)
+                .where(Article.story_id.is_not(None))
+                .group_by(Article.story_id)
+                .having(size_test(func.count()))
+                .order_by(Article.story_id)
+                .limit(1)
+            ).first()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    alone, alone_story = stories(lambda n: n == 1)
+    shared, shared_story = stories(lambda n: n > 1)
+    with client(live_site) as c:
+        r = c.get(f"/a/{alone}", follow_redirects=True)
+        page = doc(r)
+        # Before: <p class="story">Part of the story <a href="/s/N">its own headline</a></p>
+        assert page.xpath("//p[@class='story']") == []
+        assert "Part of the story" not in page.xpath("//article")[0].text_content()
+        assert c.get(r.url.path, params={"format": "json"}).json()["story"] is None
+        assert c.get(f"/s/{alone_story}").status_code == 200, "its story page still exists"
+        other = doc(c.get(f"/a/{shared}", follow_redirects=True))
+        assert other.xpath("//p[@class='story']/a/@href") == [f"/s/{shared_story}"]

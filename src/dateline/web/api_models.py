@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from dateline.store.models import Source
 from dateline.store.queries import ArticleDetail, ArticleSummary, Carrier
 from dateline.store.search import MARK_END, MARK_START, SearchHit
-from dateline.web.contexts import ArticleList, date_claims
+from dateline.web.contexts import ArticleList, date_claims, date_line
 
 
 def utc(at: datetime | None) -> datetime | None:
@@ -114,7 +114,12 @@ class ArticleOut(BaseModel):
     date_status: str | None = Field(
         description="corroborated | unverified | flagged (null: not assessed yet)."
     )
-    date_reason: str | None = Field(description="Why the date has that status, for readers.")
+    date_reason: str | None = Field(
+        description=(
+            "Why the date has that status, for readers: the general reason; a problem of"
+            " one carrying page's claim is in that carrier's date_flag, not here as well."
+        )
+    )
     story_id: int | None
     story_label: str | None
     entities: list[EntityOut]
@@ -245,7 +250,7 @@ def article_out(a: ArticleDetail, reacted: bool) -> ArticleOut:
         claimed_category=a.claimed_category,
         category_confidence=a.category_confidence,
         date_status=a.date_status,
-        date_reason=a.date_reason,
+        date_reason=date_line(a).reason,
         story_id=a.story_id,
         story_label=a.story_label,
         entities=[EntityOut(id=e.id, name=e.name, kind=e.kind) for e in a.entities],

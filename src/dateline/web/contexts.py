@@ -7,14 +7,26 @@ and the JSON can never disagree.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE, Ranked, Rankers
+from dateline.store.models import Article
 from dateline.store.queries import ArticleDetail, ArticleSummary, Carrier, summaries_by_id
+
+# How :mod:`dateline.enrich.dates` writes its prose: an article's date reason joins its
+# reasons with "; ", a page's date flag joins "claimed DATE" and its problems with " · ".
+REASON_SEPARATOR = "; "
+FLAG_SEPARATOR = " · "
+# A flagged verdict's summary of the flagged pages ("1 page claims 2025-04-26").
+_FLAGGED_PAGES = re.compile(r"^\d+ pages? claims? ")
+# The evidence a flagged verdict starts with ("earliest evidence 2024-01-16 — ...").
+_EVIDENCE = re.compile(r"^earliest evidence \S+")
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,41 @@ class DateClaim:
     claimed: str
 
 
+@dataclass(frozen=True)
+class DateNote:
+    """One thing an article's date line says after the date.
+
+    ``kind``: ``unverified`` or ``flagged`` (our verdict on the date), ``flag`` (a carrying
+    page's claim we flagged, ``source_name`` says whose) or ``claim`` (a carrying page's
+    differing claim, shown while the date is not assessed).
+    """
+
+    kind: str
+    text: str
+    source_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DateLine:
+    """What the article page says about its date after "Published …", each thing once.
+
+    ``reason`` is the verdict's general reason: a problem of one page's claim is said with
+    that page's flag, never in the verdict as well; ``notes`` are shown " · "-separated.
+    """
+
+    status: str | None
+    reason: str | None
+    notes: list[DateNote]
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    """The story an article is part of, shown only when the story has other articles."""
+
+    id: int
+    label: str
+
+
 @dataclass
 class ArticlePage:
     article: ArticleDetail
@@ -49,6 +96,8 @@ class ArticlePage:
     recommendation: ArticleList
     other_carriers: list[Carrier]
     date_claims: list[DateClaim]
+    date_line: DateLine
+    story: StoryLink | None = None
     reacted: bool = False
     kind: str = "article"
 
@@ -111,6 +160,60 @@ def date_claims(article: ArticleDetail) -> list[DateClaim]:
         for c in article.carriers
         if c.claimed_date and c.claimed_date[:10] != ours
     ]
+
+
+def date_line(article: ArticleDetail) -> DateLine:
+    """The article's date line: our verdict once, then each flagged page's claim once.
+
+    :mod:`dateline.enrich.dates` writes a page's problem ("says 'on Tuesday' but claims a
+    Saturday") into that page's flag and, when nothing is credible, into the article's
+    reason too, and a flagged verdict repeats the flagged pages' claims ("1 page claims
+    …") and the evidence that each flag also names. Here each goes to one place: a
+    page's problem and claim stay with that page's flag; the evidence stays with the
+    verdict, which is about the whole article.
+    """
+    flags = [
+        (c.source_name, c.date_flag.split(FLAG_SEPARATOR)) for c in article.carriers if c.date_flag
+    ]
+    page_problems = {part for _, parts in flags for part in parts[1:]}
+    general = [
+        part
+        for part in (article.date_reason or "").split(REASON_SEPARATOR)
+        if part and part not in page_problems and not (flags and _FLAGGED_PAGES.match(part))
+    ]
+    evidence = {m.group(0) for part in general if (m := _EVIDENCE.match(part))}
+    reason = REASON_SEPARATOR.join(general) or None
+    notes: list[DateNote] = []
+    status = article.date_status
+    if status == "unverified":
+        notes.append(DateNote(status, f"unverified: {reason}" if reason else "unverified"))
+    elif status == "flagged" and reason:
+        notes.append(DateNote(status, reason))
+    for source_name, parts in flags:
+        said = [parts[0], *(p for p in parts[1:] if p not in evidence)]
+        text = f"{source_name}: {REASON_SEPARATOR.join(said)}"
+        notes.append(DateNote("flag", text, source_name))
+    if not status:
+        notes.extend(
+            DateNote("claim", f"{c.source_name} claims {c.claimed}", c.source_name)
+            for c in date_claims(article)
+        )
+    return DateLine(status=status, reason=reason, notes=notes)
+
+
+def story_link(session: Session, article: ArticleDetail) -> StoryLink | None:
+    """The article's story, or None when it has none or is the story's only article (a
+    story of one is not worth announcing; its page /s/{id} still exists)."""
+    if article.story_id is None:
+        return None
+    other = session.scalar(
+        select(Article.id)
+        .where(Article.story_id == article.story_id, Article.id != article.id)
+        .limit(1)
+    )
+    if other is None:
+        return None
+    return StoryLink(article.story_id, article.story_label or "")
 
 
 def to_jsonable(value: Any) -> Any:

@@ -26,7 +26,7 @@ from dateline.store.queries import (
     sort_date,
     summaries_query,
 )
-from dateline.web.site import CREDITS
+from dateline.web.article_meta import CREDITS
 
 FEED_SIZE = 50
 # Dates within a day after "now" are time zones and clock skew; later ones are implausible.
@@ -133,7 +133,7 @@ def feed_items(
 
 
 def _credits(session: Session, ids: list[int]) -> dict[int, FeedCredit]:
-    """Credits by article id: any page of the article from a host in site.CREDITS."""
+    """Credits by article id: any page of the article from a host in article_meta.CREDITS."""
     if not ids:
         return {}
     found: dict[int, FeedCredit] = {}

@@ -7,7 +7,7 @@ is offered a cookie; a known bot is neither counted nor given one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import Request, Response
 
@@ -18,23 +18,34 @@ from dateline.readers.identity import (
     reader_key,
     valid_reader_id,
 )
-from dateline.web.site import Site
+from dateline.web.viewer import ReaderContext
+
+__all__ = [
+    "COOKIE",
+    "COOKIE_MAX_AGE_DAYS",
+    "ReaderContext",
+    "ReaderSite",
+    "reader_context",
+    "with_reader_cookie",
+]
 
 COOKIE = "dl_reader"
 # How long the reader cookie lives; the privacy page states it.
 COOKIE_MAX_AGE_DAYS = 365
 
 
-@dataclass(frozen=True)
-class ReaderContext:
-    reader_id: str | None
-    new: bool
-    viewer_key: str
-    bot: bool
-    secure: bool = False
+class ReaderSite(Protocol):
+    """What reading the cookie needs from the site (``Site`` has both): a protocol, so this
+    module does not import the site's services, which take a ``ReaderContext`` in turn."""
+
+    @property
+    def secret(self) -> bytes: ...
+
+    @property
+    def secure_cookies(self) -> bool: ...
 
 
-def reader_context(request: Request, site: Site) -> ReaderContext:
+def reader_context(request: Request, site: ReaderSite) -> ReaderContext:
     cached = request.scope.get("dateline.reader")
     if cached is not None:
         return cached

@@ -1,0 +1,225 @@
+"""The site's shared services and the lists every page uses: the base of ``Site``.
+
+``SiteCore`` owns what one worker holds for its whole life (settings, store, rankers, the
+in-memory catalog, templates, caches, the event buffer, the clock) and the few reads that
+many pages share (navigation, category lookup, the Ranking list, Recommendation lists,
+error pages, cache invalidation). The page-specific services build on it in their own
+modules (:mod:`dateline.web.site_live`, :mod:`dateline.web.site_views`,
+:mod:`dateline.web.site_articles`, :mod:`dateline.web.site_home`) and
+:mod:`dateline.web.site` puts them together as ``Site``. Routes stay thin: they read the
+request, call a method of ``Site`` and write the response; the same methods build the HTML
+pages and their JSON twins.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from dateline import __version__
+from dateline.clock import site_now
+from dateline.clock import started as clock_started
+from dateline.rank.base import RANKING_SIZE, Rankers
+from dateline.readers.buffer import EventBuffer
+from dateline.readers.identity import secret_key
+from dateline.settings import Settings
+from dateline.store.db import Store
+from dateline.store.queries import ArticleDetail, ordered_categories, slugify
+from dateline.store.search import marked_to_html
+from dateline.web.article_meta import json_ld
+from dateline.web.cache import Refresher, TTLCache
+from dateline.web.catalog import Catalog, IndexedRankers
+from dateline.web.contexts import ListEntry
+from dateline.web.page_parts import CachedArticle, Item, list_items
+from dateline.web.seen_views import SeenViews
+
+# A shared article page depends only on the corpus (its text, carriers, Related list and
+# the section counts): it is dropped when the catalog sees the corpus change, and after
+# this long at most in any case. Counts and the other lists are spliced in per request.
+SKELETON_MAX_SECONDS = 3600.0
+# Shared article pages kept per worker (~15 KB each): the hot set of a large site.
+SKELETON_MAX_ENTRIES = 5000
+
+
+class SiteCore:
+    def __init__(self, settings: Settings, store: Store, rankers: Rankers | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        ttl = settings.page_cache_seconds
+        # Rebuilds of stale entries, off the event loop, one at a time (see cache.py).
+        self.refresher = Refresher()
+        self.catalog = Catalog(store, ttl, self.refresher)
+        self.rankers: Rankers = rankers or IndexedRankers(self.catalog)
+        self.secret = secret_key(settings)
+        self.name = settings.site_name
+        self.base_url = settings.base_url.rstrip("/")
+        self.secure_cookies = self.base_url.startswith("https://")
+        self.asset_version = __version__
+        self.pages: TTLCache[Any] = TTLCache(ttl, refresher=self.refresher)
+        # Shared article pages: valid until the corpus changes (see SKELETON_MAX_SECONDS).
+        self.skeletons: TTLCache[CachedArticle | None] = TTLCache(
+            SKELETON_MAX_SECONDS, SKELETON_MAX_ENTRIES, refresher=self.refresher
+        )
+        # (views, reactions) per article, page_cache_seconds, refreshed in batches (one
+        # query for every stale entry); reader state is in ``pages`` under ("reader", id),
+        # rebuilt in batches too.
+        self.counts_cache: TTLCache[tuple[int, int]] = TTLCache(ttl, 100_000)
+        # Fraction of viewers whose list impressions and clicks are stored (see settings).
+        self.impression_rate: float = settings.impression_sample_rate
+        self.catalog.listeners.append(self._corpus_changed)
+        self.events = EventBuffer(store, flush_seconds=settings.event_flush_seconds)
+        self.seen_views = SeenViews()
+        self.templates = Environment(
+            loader=PackageLoader("dateline.web", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates.globals["site"] = self
+        self.templates.filters["slug"] = slugify
+        # marked_to_html escapes the text itself, then adds only <mark> tags.
+        self.templates.filters["marked"] = lambda text: Markup(marked_to_html(text))  # noqa: S704
+        # The clock, parsed once (site_now re-parses the setting on every call).
+        self._clock = _Clock(settings)
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def render(self, template: str, **context: Any) -> str:
+        context.setdefault("nav", self.nav())
+        return self.templates.get_template(template).render(**context)
+
+    def _corpus_changed(self) -> None:
+        self.skeletons.clear()
+        self.pages.clear()
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def nav(self) -> list[dict[str, str]]:
+        nav: list[dict[str, str]] = self.pages.get_or_build("nav", self._build_nav)
+        return nav
+
+    def _build_nav(self) -> list[dict[str, str]]:
+        return [
+            {"label": label, "slug": slugify(label), "count": str(n)}
+            for label, n in self.categories()
+        ]
+
+    def categories(self) -> list[tuple[str, int]]:
+        """Like ``queries.categories``, from the in-memory catalog."""
+        totals: dict[str, int] = {}
+        for item in self.catalog.fresh().items:
+            totals[item.category] = totals.get(item.category, 0) + 1
+        return ordered_categories(totals)
+
+    def category_for_slug(self, slug: str) -> str | None:
+        for item in self.nav():
+            if item["slug"] == slug:
+                return item["label"]
+        return None
+
+    # --- lists -------------------------------------------------------------------------------
+
+    def entries(self, ranked: list[Any]) -> list[ListEntry]:
+        summaries = self.catalog.summaries([r.article_id for r in ranked])
+        reasons = {r.article_id: r.reason for r in ranked}
+        return [
+            ListEntry(article=s, reason=reasons[s.id], position=i)
+            for i, s in enumerate(summaries, start=1)
+        ]
+
+    def ranking_entries(self, session: Session | None = None) -> list[ListEntry]:
+        """Most read (RANKING_SIZE + 1, so one can be left out), cached page_cache_seconds."""
+        return self._ranking(session)[0]
+
+    def _ranking(self, session: Session | None = None) -> tuple[list[ListEntry], tuple[Item, ...]]:
+        ranking: tuple[list[ListEntry], tuple[Item, ...]] = self.pages.get_or_build(
+            "ranking", self._build_ranking
+        )
+        return ranking
+
+    def _build_ranking(self) -> tuple[list[ListEntry], tuple[Item, ...]]:
+        with self.store.read() as session:
+            ranked = self.rankers.ranking(session, self.now(), RANKING_SIZE + 1)
+        entries = self.entries(ranked)
+        return entries, list_items("ranking", entries)
+
+    def recommendation_entries(
+        self, session: Session, reader_id: str | None, exclude: int, size: int
+    ) -> list[ListEntry]:
+        ranked = self.rankers.recommendation(
+            session, reader_id, self.now(), size, exclude=frozenset({exclude})
+        )
+        return self.entries(ranked)
+
+    # --- errors, invalidation, metadata ----------------------------------------------------
+
+    def error_response(
+        self, request: Any, status: int, title: str, message: str, code: str | None = None
+    ) -> HTMLResponse | JSONResponse:
+        """One error shape: JSON for the API and JSON twins, an HTML page otherwise."""
+        path = request.url.path
+        if (
+            path.startswith("/api/")
+            or request.query_params.get("format") == "json"
+            or "application/json" in request.headers.get("accept", "")
+        ):
+            return JSONResponse(
+                {"error": {"status": status, "code": code or _code(status), "message": message}},
+                status_code=status,
+            )
+        html = self.render("error.html", status=status, title=title, message=message)
+        return HTMLResponse(html, status_code=status)
+
+    def invalidate_article(self, article_id: int, reader_id: str | None = None) -> None:
+        """After a reaction: this worker shows the new count and state at once."""
+        self.counts_cache.invalidate(article_id)
+        self.pages.invalidate("ranking")
+        self.pages.invalidate("home")
+        if reader_id:
+            self.invalidate_reader(reader_id)
+
+    def invalidate_reader(self, reader_id: str) -> None:
+        self.pages.invalidate(("reader", reader_id))
+
+    def json_ld(self, article: ArticleDetail) -> str:
+        """schema.org NewsArticle (see :func:`dateline.web.article_meta.json_ld`)."""
+        return json_ld(article, self.base_url)
+
+
+def _code(status: int) -> str:
+    return {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        415: "unsupported",
+        422: "invalid",
+        429: "too_many_requests",
+        500: "server_error",
+    }.get(status, "error")
+
+
+class _Clock:
+    """``site_now`` without parsing the pinned setting on every call (same values)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pinned: datetime | None = None
+        if settings.site_clock:
+            pinned = datetime.fromisoformat(settings.site_clock)
+            if pinned.tzinfo:
+                pinned = pinned.astimezone(UTC).replace(tzinfo=None)
+            self.pinned = pinned
+
+    def now(self) -> datetime:
+        if self.pinned is None:
+            return site_now(self.settings)
+        return self.pinned + timedelta(seconds=time.monotonic() - clock_started())

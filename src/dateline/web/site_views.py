@@ -1,0 +1,54 @@
+"""Recording what readers see: views, list impressions and clicks, into the event buffer.
+
+Kept apart from serving pages because its rules are about counting, not rendering: a
+view is counted once per viewer, article and hour (:mod:`dateline.web.seen_views` spares
+the database the duplicates), bots are never counted, and impressions and clicks are
+stored for a stable sample of viewers only (``impression_sample_rate``).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from dateline.web.page_parts import Shown
+from dateline.web.site_core import SiteCore
+from dateline.web.viewer import ReaderContext
+
+
+class ViewRecording(SiteCore):
+    def record_article_view(
+        self,
+        reader: ReaderContext,
+        article_id: int,
+        clicked_from: tuple[str, int, int] | None = None,
+        shown: Shown = (),
+    ) -> None:
+        """Count a view (buffered; deduplicated per viewer and hour by the database).
+
+        A counted view also records the lists the page showed (``shown``: list name and
+        article ids in position order) as impressions, and a click on a list link
+        (``clicked_from``) marks its impression clicked — both for the sampled viewers
+        only (``impression_sample_rate``), so clicks and impressions stay consistent.
+        """
+        if reader.bot:
+            return
+        now = self.now()
+        known = None if reader.new else reader.reader_id
+        key = reader.viewer_key
+        if self.seen_views.first(article_id, key, now):
+            self.events.record_view(article_id, key, known, now)
+            if shown and self.samples(key):
+                for name, ids in shown:
+                    if ids:
+                        items = [(pos, aid) for pos, aid in enumerate(ids, 1)]
+                        self.events.record_impressions(key, known, name, items, now)
+        if clicked_from is not None and known and self.samples(key):
+            list_name, position, _shown_on = clicked_from
+            self.events.record_click(key, known, list_name, position, article_id, now)
+
+    def samples(self, viewer_key: str) -> bool:
+        """Whether this viewer's impressions and clicks are stored (a stable choice)."""
+        rate = self.impression_rate
+        if rate >= 1.0:
+            return True
+        return zlib.crc32(viewer_key.encode()) < rate * 2**32
