@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from dateline.demo import demo_corpus_path
 from dateline.enrich.entities import (
     ArticleEntityGroup,
     enrich_article_entities,
@@ -108,6 +111,83 @@ def test_bare_name_goes_to_the_person_named_last_before_it():
     assert by_name["Kurdistan Workers' Party"].aliases >= {"PKK"}
     assert by_name["John R. Bolton"].aliases == {"John R. Bolton", "John Bolton"}
     assert len(groups) == 5
+
+
+def names_of(title: str, body: str) -> dict[str, ArticleEntityGroup]:
+    return {g.name: g for g in group_mentions(extract_mentions(title, body))}
+
+
+def demo_article(article_id: str) -> dict:
+    with gzip.open(demo_corpus_path(), "rt", encoding="utf-8") as fh:
+        return next(row for line in fh if (row := json.loads(line))["id"] == article_id)
+
+
+def test_antarctica_demo_page_has_one_las_estrellas_and_one_antarctica():
+    # the model splits "Las" GPE + "Estrellas" GPE and tags "the Antarctic continent" ORG
+    row = demo_article("wn-211fbbadbdf0")
+    groups = names_of(row["title"], row["body"])
+    assert groups["Las Estrellas"].kind == PLACE
+    assert groups["Antarctica"].kind == PLACE
+    assert groups["Antarctica"].aliases == {"Antarctica", "Antarctic"}
+    assert not {"Las", "Estrellas", "Antarctic"} & groups.keys()
+
+
+def test_split_place_only_spaces_apart_is_one_place():
+    groups = names_of(
+        "Virus cases reported",
+        "Health officials reported one more case in Las Estrellas' village on Thursday.",
+    )
+    assert groups["Las Estrellas"].kind == PLACE  # the model: "Las" GPE, "Estrellas" GPE
+    assert groups["Las Estrellas"].aliases == {"Las Estrellas"}
+    assert not {"Las", "Estrellas"} & groups.keys()
+
+
+def test_adjacent_places_that_are_two_names_stay_two():
+    groups = names_of("Leaders meet", "The leaders met in Paris, France and then flew to London.")
+    assert {"Paris", "France", "London"} <= groups.keys() and "Paris France" not in groups
+    groups = names_of("Trade talks", "Delegates from France and Germany met in Brussels.")
+    assert {"France", "Germany", "Brussels"} <= groups.keys()
+    assert not any(" " in name for name in groups)
+    # only spaces apart, but the article names "India" on its own too
+    groups = names_of(
+        "Talks end",
+        "Talks between India Pakistan officials ended on Monday. India said they were useful.",
+    )
+    assert {"India", "Pakistan"} <= groups.keys() and "India Pakistan" not in groups
+    # a headline's juxtaposed countries: the pair is not in the body
+    groups = names_of("Russia Ukraine talks resume", "Delegates met in Istanbul on Monday.")
+    assert {"Russia", "Ukraine"} <= groups.keys() and "Russia Ukraine" not in groups
+
+
+def test_adjective_of_a_place_named_in_the_article_is_that_place():
+    groups = names_of(
+        "Ice shelf melts", "Scientists in Antarctica studied the Antarctic ice sheet."
+    )
+    assert list(groups) == ["Antarctica"]  # the model: two LOC entities
+    assert groups["Antarctica"].aliases == {"Antarctica", "Antarctic"}
+    assert groups["Antarctica"].mentions == 2
+    # no evidence in the article: the adjective stays as it is
+    groups = names_of("Lichens survive", "Lichens can grow high up in Antarctic mountain ranges.")
+    assert "Antarctic" in groups and "Antarctica" not in groups
+    # an ocean is not the "-ica" town named beside it
+    groups = group_mentions([mention("Pacific", PLACE, 0), mention("Pacifica", PLACE, 20)])
+    assert {g.name for g in groups} == {"Pacific", "Pacifica"}
+
+
+def test_nationality_adjective_never_becomes_the_country():
+    groups = names_of(
+        "American officials visit",
+        "American officials met their counterparts in America on Monday.",
+    )
+    assert groups["United States"].aliases == {"America"}  # "American" is NORP: dropped
+    assert not any("American" in g.aliases for g in groups.values())
+    # even when the model calls it a place, "American" is not merged into America
+    groups = {
+        g.name: g
+        for g in group_mentions([mention("American", PLACE, 0), mention("America", PLACE, 30)])
+    }
+    assert groups["United States"].aliases == {"America"}
+    assert groups["American"].aliases == {"American"}
 
 
 # --- linking across articles, on both engines ------------------------------------------------

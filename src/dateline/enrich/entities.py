@@ -23,8 +23,16 @@ and "Kim Yo Jong"), the one mentioned most recently before it wins (the way a re
 writes), else the most mentioned. An ORG mention of two or more words that ends a longer
 ORG name ("National Security Council" of "U.S. National Security Council"; not a leading
 part: "White House" is not the "White House National Security Council"), or an all-caps acronym of its initials
-("WHO" for "World Health Organization"), is that organisation. The entity's name is its
-longest form.
+("WHO" for "World Health Organization"), is that organisation. A one-word PLACE or ORG
+that is the "-ic" adjective of a one-word PLACE of the same article, spelt without its
+final "a" ("Antarctic", which the model tags LOC or ORG, in an article that names
+"Antarctica"), is that place: the place named in the same article is the evidence, so
+"Antarctic" stays itself where Antarctica is not named. Never joined: an adjective that
+is itself the name of an ocean or sea (``SEA_ADJECTIVES``: "the Pacific" is not Pacifica,
+California), and any other adjective form — "-an", "-ian", "-ese", "-ish", "-i" make
+nationalities ("American" is not America), which the model tags NORP and
+:mod:`dateline.enrich.ner` drops; even a GPE-tagged "American" stays apart from the
+United States. The entity's name is its longest form.
 
 **Across articles** (:func:`link_entities`), in this order, for each article entity:
 
@@ -147,6 +155,8 @@ KIND_OVERRIDES = {(PLACE, "european union"): ORG}
 # "White House National Security Council").
 ORG_TAIL_WORDS = {"party", "of", "group", "corporation", "company", "foundation", "association"}
 ORG_SUFFIXES = {"inc", "corp", "corporation", "ltd", "llc", "plc", "co", "gmbh", "ag", "sa"}
+# "-ic" adjectives that name an ocean or sea on their own: never a "-ica" place.
+SEA_ADJECTIVES = frozenset({"pacific", "atlantic", "arctic", "baltic", "adriatic"})
 ACRONYM_SKIP = {"of", "the", "and", "for", "in", "on", "de", "du", "des", "la", "&"}
 SPECIAL_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i"})
 _VOWEL_KS = re.compile(r"ks(?=[aeiouy])")
@@ -254,6 +264,7 @@ def group_mentions(mentions: Sequence[Mention]) -> list[ArticleEntityGroup]:
     _merge_partial_names(groups, PERSON, min_words=1, leading=True)
     _merge_partial_names(groups, ORG, min_words=2, leading=False)
     _merge_acronyms(groups)
+    _merge_place_adjectives(groups)
     return sorted(groups.values(), key=lambda g: (-g.mentions, min(g.positions)))
 
 
@@ -353,6 +364,22 @@ def _merge_acronyms(groups: dict[tuple[str, str], ArticleEntityGroup]) -> None:
         if " " not in g.key and surfaces and len(matches) == 1 and matches[0] is not g:
             groups.pop((ORG, g.key))
             matches[0].absorb(g)
+
+
+def _merge_place_adjectives(groups: dict[tuple[str, str], ArticleEntityGroup]) -> None:
+    """ "Antarctic" (PLACE or ORG) in an article that names the PLACE "Antarctica" is it."""
+    for kind, key in list(groups):
+        if (
+            kind not in (PLACE, ORG)
+            or not key.endswith("ic")
+            or not key.isalpha()
+            or len(key) < 5
+            or key in SEA_ADJECTIVES
+        ):
+            continue
+        place = groups.get((PLACE, key + "a"))
+        if place is not None:
+            place.absorb(groups.pop((kind, key)))
 
 
 # --- across articles: the store -------------------------------------------------------------

@@ -35,6 +35,16 @@ names):
    ("Mr.") and surrounding punctuation are trimmed; spans without a capital letter, people
    and places with digits ("USD910") and a short list of non-entities the model tags
    (``NOT_ENTITIES``: "UTC", "COVID-19") are dropped.
+5. **Split places and organisations.** Two one-word spans that the model gave the same kind
+   (GPE/LOC/FAC with each other, or ORG with ORG; never NORP; people are rule 2), with
+   only spaces between them ("Las" GPE + "Estrellas" GPE, "Punta" + "Tombo"), are one
+   name when the article shows it is one: each word is capitalised letters, not all-caps
+   ("US"), and neither occurs anywhere in the title or body except in that pair; a pair in
+   the title must also be in the body, since headlines juxtapose names ("Russia Ukraine
+   talks"). "Netflix Japan" stays two when "Netflix" is named alone elsewhere; "Paris,
+   France" and "France and Germany" are never joined (more than spaces between them). The
+   evidence cannot tell a body that drops a comma ("in Ohio Texas and Maine", neither
+   state named again) from a name, and joins it.
 
 English only: for an article whose language is known and is not English, nothing is
 extracted and :func:`unsupported_reason` says why (``language=None`` is tried as English,
@@ -76,6 +86,9 @@ NOT_ENTITIES = frozenset({"utc", "gmt", "covid-19", "covid", "sars-cov-2", "coro
 TRIM_CHARS = " \t\"'“”‘’«»()[]{},.;:!?—–-"
 # Split-name fragments ("Hui" after "Choe Son"): one capitalised token, this short at most.
 MAX_FRAGMENT_LETTERS = 4
+# Rule 5: labels whose adjacent one-word spans may be one name (never NORP, never PERSON:
+# people are rule 2).
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
 @dataclass(frozen=True)
@@ -147,7 +160,11 @@ def analyse(
         docs = list(load_pipeline().pipe(texts, batch_size=batch_size))
         for n, index in enumerate(owners):
             title_doc, body_doc = docs[2 * n], docs[2 * n + 1]
-            raw = _raw_mentions(title_doc, in_title=True) + _body_mentions(body_doc)
+            # the texts as given (a Doc's text is the same string, rebuilt on each access)
+            article = _Article(texts[2 * n], texts[2 * n + 1])
+            raw = _raw_mentions(title_doc, article, in_title=True) + _body_mentions(
+                body_doc, article
+            )
             results[index] = NerResult(_vote_labels(raw))
     return [r if r is not None else NerResult([]) for r in results]
 
@@ -161,6 +178,18 @@ class _Span:
     label: str
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class _Article:
+    """An article's title and (cut) body, as given to the model; rule 5's evidence."""
+
+    title: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.body}"
 
 
 def _spans(doc: Any) -> list[_Span]:
@@ -184,6 +213,54 @@ def _merge_split_names(spans: Sequence[_Span], text: str) -> list[_Span]:
     return merged
 
 
+def _merge_split_spans(
+    spans: Sequence[_Span], text: str, article: _Article, *, in_title: bool
+) -> list[_Span]:
+    """Rule 5: "Las" GPE + "Estrellas" GPE, only spaces apart, are one place when neither
+    word appears anywhere in the article outside that pair; in a title the pair must also
+    be in the body ("Russia Ukraine talks" is a headline's two countries)."""
+    merged: list[_Span] = []
+    for span in spans:
+        prev = merged[-1] if merged else None
+        if prev is not None and _same_kind(prev.label, span.label):
+            gap = text[prev.end : span.start]
+            if (
+                gap
+                and gap.isspace()
+                and "\n" not in gap
+                and _is_single_name_word(prev.text)
+                and _is_single_name_word(span.text)
+                and _only_together(prev.text, span.text, article.text)
+                and (not in_title or _pair_count(prev.text, span.text, article.body) > 0)
+            ):
+                merged[-1] = _Span(text[prev.start : span.end], prev.label, prev.start, span.end)
+                continue
+        merged.append(span)
+    return merged
+
+
+def _same_kind(first: str, second: str) -> bool:
+    return (first in PLACE_LABELS and second in PLACE_LABELS) or first == second == "ORG"
+
+
+def _is_single_name_word(word: str) -> bool:
+    """ "Estrellas": one capitalised word of letters, not all-caps ("US", "AIS")."""
+    return word.isalpha() and word[0].isupper() and not word.isupper()
+
+
+def _pair_count(first: str, second: str, text: str) -> int:
+    return len(re.findall(rf"(?<!\w){re.escape(first)}[ \t]+{re.escape(second)}(?!\w)", text))
+
+
+def _only_together(first: str, second: str, text: str) -> bool:
+    """Every occurrence of either word in ``text`` is in the pair "first second"."""
+    pair = _pair_count(first, second, text)
+    return pair > 0 and all(
+        len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", text)) == pair
+        for word in (first, second)
+    )
+
+
 def _is_name_fragment(span: _Span) -> bool:
     word = span.text
     return (
@@ -195,9 +272,14 @@ def _is_name_fragment(span: _Span) -> bool:
     )
 
 
-def _raw_mentions(doc: Any, *, in_title: bool, skip_before: int = 0) -> list[Mention]:
+def _raw_mentions(
+    doc: Any, article: _Article, *, in_title: bool, skip_before: int = 0
+) -> list[Mention]:
     mentions = []
-    for span in _merge_split_names(_spans(doc), doc.text):
+    text = article.title if in_title else article.body
+    named = _merge_split_names(_spans(doc), text)
+    spans = _merge_split_spans(named, text, article, in_title=in_title)
+    for span in spans:
         kind = LABEL_KIND.get(span.label)
         if kind is None or span.start < skip_before:
             continue
@@ -221,11 +303,11 @@ def _split_parenthesis(mention: Mention) -> list[Mention]:
     return parts
 
 
-def _body_mentions(doc: Any) -> list[Mention]:
+def _body_mentions(doc: Any, article: _Article) -> list[Mention]:
     """Rule 1: the dateline's place replaces whatever the model found in that prefix."""
-    match = DATELINE_RE.match(doc.text)
+    match = DATELINE_RE.match(article.body)
     if match is None or not _looks_like_place(match.group("place")):
-        return _raw_mentions(doc, in_title=False)
+        return _raw_mentions(doc, article, in_title=False)
     found = [
         Mention(
             _title_case(match.group("place")),
@@ -238,7 +320,7 @@ def _body_mentions(doc: Any) -> list[Mention]:
     region = match.group("region")
     if region and not region.endswith("."):
         found.append(Mention(region, PLACE, match.start("region"), match.end("region"), False))
-    return found + _raw_mentions(doc, in_title=False, skip_before=match.end())
+    return found + _raw_mentions(doc, article, in_title=False, skip_before=match.end())
 
 
 def _looks_like_place(text: str) -> bool:
