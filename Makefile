@@ -8,15 +8,33 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO_DATA ?= data/demo
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: venv system-packages lint test test-fast demo bench clean docs
+.PHONY: venv lock system-packages lint test test-fast demo bench clean docs
 
-# torch is pinned in the same requirement set: pip then takes the local CPU build
-# instead of the newest release with gigabytes of CUDA packages.
-$(STAMP): pyproject.toml
+TORCH  := torch==2.13.0
+LOCK   := requirements.lock
+EXTRAS := ml web scale dev
+
+# The install is the lock: every package at an exact version with its hashes, so a fresh
+# machine next month gets the stack the tests passed on. torch is the one exception: the
+# lock leaves it out and it is installed first, alone, from the pinned local CPU build
+# (pip's hash mode would refuse that wheel, and a resolver left free picks a CUDA build of
+# several GB). Its own dependencies are in the lock. The project itself goes in last,
+# editable and without dependencies (hash mode refuses an editable install).
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install $(PIP_FLAGS) --upgrade pip
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[ml,web,scale,dev]' 'torch==2.13.0'
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps '$(TORCH)'
+	$(BIN)/pip install $(PIP_FLAGS) --require-hashes -r $(LOCK)
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps -e .
+	$(BIN)/pip check
 	touch $(STAMP)
+
+# Refresh the lock after changing a dependency in pyproject.toml (then `make test`).
+lock: venv
+	$(BIN)/pip install $(PIP_FLAGS) 'pip-tools>=7.4'
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+		--no-emit-find-links --unsafe-package torch $(addprefix --extra ,$(EXTRAS)) \
+		--output-file $(LOCK) pyproject.toml
 
 venv: $(STAMP)
 
