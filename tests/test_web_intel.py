@@ -34,7 +34,7 @@ def test_seed_copy_attaches_to_the_wire_original_and_its_date_is_flagged(live_si
     assert "Also carried by 1 site" in carriers.xpath("./summary")[0].text_content()
     listed = carriers.text_content()
     assert "Aspire Money Growth" in listed
-    assert "claimed 2025-04-26" in listed and "earliest evidence 2024-01-16" in listed
+    assert "claims 2025-04-26" in listed and "earliest evidence 2024-01-16" in listed
     dates = page.xpath("//p[@class='dates']")[0]
     assert dates.xpath(".//time/@datetime")[0].startswith("2024-01-16")
     assert "claimed 2025-04-26" in dates.text_content()
@@ -309,3 +309,50 @@ def test_an_article_alone_in_its_story_is_not_announced_as_part_of_it(live_site)
         assert c.get(f"/s/{alone_story}").status_code == 200, "its story page still exists"
         other = doc(c.get(f"/a/{shared}", follow_redirects=True))
         assert other.xpath("//p[@class='story']/a/@href") == [f"/s/{shared_story}"]
+
+
+def test_the_story_line_names_the_story_only_when_it_is_not_this_article(live_site):
+    """The article a story is named after says "one of N articles", not its own headline."""
+    from sqlalchemy import func, select
+
+    from dateline.store.models import Article, Story
+
+    with live_site.store.read() as s:
+        size = func.count(Article.id)
+        story_id, label, n = s.execute(
+            select(Story.id, Story.label, size)
+            .join(Article, Article.story_id == Story.id)
+            .group_by(Story.id, Story.label)
+            .having(size > 1)
+            .order_by(Story.id)
+            .limit(1)
+        ).one()
+        members = s.execute(select(Article.id, Article.title).where(Article.story_id == story_id))
+        named = [i for i, title in members if title.strip() == label.strip()]
+        others = s.scalars(
+            select(Article.id).where(Article.story_id == story_id, Article.title != label)
+        ).all()
+    assert named and others, "the demo story is named after one of its articles"
+    with client(live_site) as c:
+        line = doc(c.get(f"/a/{named[0]}", follow_redirects=True)).xpath("//p[@class='story']")[0]
+        assert " ".join(line.text_content().split()) == f"One of {n} articles in this story"
+        assert label not in line.text_content()
+        line = doc(c.get(f"/a/{others[0]}", follow_redirects=True)).xpath("//p[@class='story']")[0]
+        assert " ".join(line.text_content().split()) == f"Part of the story {label} ({n} articles)"
+        assert line.xpath("a/@href") == [f"/s/{story_id}"]
+
+
+def test_a_carrier_shows_its_claimed_date_once(live_site, seeds):
+    """The carriers list gives each claim once: "claims DATE (earliest evidence …)"."""
+    with client(live_site) as c:
+        page = doc(c.get(seeds[0], follow_redirects=True))
+    flagged = [
+        " ".join(li.text_content().split())
+        for li in page.xpath("//details[@class='carriers']//li")
+        if li.xpath(".//span[contains(@class,'date-flag')]")
+    ]
+    assert flagged, "the seed's farm copy carries a date flag"
+    for text in flagged:
+        claimed = re.search(r"claims (\d{4}-\d{2}-\d{2})", text)
+        assert claimed and text.count(claimed.group(1)) == 1, text
+        assert "earliest evidence" in text

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE, Ranked, Rankers
@@ -82,10 +82,17 @@ class DateLine:
 
 @dataclass(frozen=True)
 class StoryLink:
-    """The story an article is part of, shown only when the story has other articles."""
+    """The story an article is part of, shown only when the story has other articles.
+
+    ``named_after_this`` is true when the story's label is this article's own headline
+    (its most central article): the page then says "one of N articles" instead of
+    announcing the headline the reader has just read.
+    """
 
     id: int
     label: str
+    size: int
+    named_after_this: bool
 
 
 @dataclass
@@ -206,14 +213,27 @@ def story_link(session: Session, article: ArticleDetail) -> StoryLink | None:
     story of one is not worth announcing; its page /s/{id} still exists)."""
     if article.story_id is None:
         return None
-    other = session.scalar(
-        select(Article.id)
-        .where(Article.story_id == article.story_id, Article.id != article.id)
-        .limit(1)
+    size = session.scalar(
+        select(func.count()).select_from(Article).where(Article.story_id == article.story_id)
     )
-    if other is None:
+    if not size or size < 2:
         return None
-    return StoryLink(article.story_id, article.story_label or "")
+    label = article.story_label or ""
+    return StoryLink(article.story_id, label, size, label.strip() == article.title.strip())
+
+
+def carrier_flag(carrier: Carrier) -> str | None:
+    """A carrier's date flag without the claim the carriers list already shows beside it.
+
+    The flag starts with "claimed DATE" (:mod:`dateline.enrich.dates`); the list reads
+    "claims 2025-03-08T09:15:21 (earliest evidence 2020-01-15)", each thing once.
+    """
+    if not carrier.date_flag:
+        return None
+    parts = carrier.date_flag.split(FLAG_SEPARATOR)
+    if carrier.claimed_date and parts[0].startswith("claimed "):
+        parts = parts[1:]
+    return FLAG_SEPARATOR.join(parts) or None
 
 
 def to_jsonable(value: Any) -> Any:

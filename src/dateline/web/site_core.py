@@ -35,7 +35,7 @@ from dateline.store.search import marked_to_html
 from dateline.web.article_meta import json_ld
 from dateline.web.cache import Refresher, TTLCache
 from dateline.web.catalog import Catalog, IndexedRankers
-from dateline.web.contexts import ListEntry
+from dateline.web.contexts import ListEntry, carrier_flag
 from dateline.web.page_parts import CachedArticle, Item, list_items
 from dateline.web.seen_views import SeenViews
 
@@ -83,6 +83,7 @@ class SiteCore:
         )
         self.templates.globals["site"] = self
         self.templates.filters["slug"] = slugify
+        self.templates.filters["carrier_flag"] = carrier_flag
         # marked_to_html escapes the text itself, then adds only <mark> tags.
         self.templates.filters["marked"] = lambda text: Markup(marked_to_html(text))  # noqa: S704
         # The clock, parsed once (site_now re-parses the setting on every call).
