@@ -1,9 +1,12 @@
-"""Screenshots of the demo site for the README: home and article page, light and dark.
+"""Screenshots of the demo site for the README and docs, light and dark.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
-Builds the demo as ``dateline demo`` does (the bundled Wikinews corpus, the simulated
-readership, the site clock pinned to the newest article) in a temporary folder, serves it
+Three pages: the home page, an article page, and the article the most synthetic content
+farms carry (the README's picture: its carriers, the date flag, the corrected category).
+Builds the demo as ``dateline demo`` does (the bundled Wikinews corpus, its synthetic farm
+copies, the enrich stage, the simulated readership, the site clock pinned to the newest
+article) in a temporary folder, serves it
 in-process on 127.0.0.1, and photographs it with Debian's Chromium through Playwright
 (the launcher the browser tests use: ``tests/browser_util.py``). Needs the ``chromium``
 Debian package and the ``playwright`` Python package; never ``playwright install``.
@@ -28,12 +31,14 @@ from browser_util import BrowserMissing, launch, new_context  # noqa: E402
 ARTICLE = "Chilean authorities report first COVID-19 outbreak in Antarctica"
 HOME_MAX_HEIGHT = 1400
 ARTICLE_MAX_HEIGHT = 2000
+FARM_MAX_HEIGHT = 1300  # the top of the page: headline, carriers, date line, category
 MAX_BYTES = 400_000
 
 
 def build_demo_site(data_dir: Path):
     """The demo store and app, exactly as ``dateline demo`` then ``dateline serve`` make them."""
-    from dateline.demo import load_demo, simulate_demo_readers
+    from dateline.demo import load_demo, load_farm_copies, simulate_demo_readers
+    from dateline.enrich.run import enrich_articles, pending_articles
     from dateline.settings import load_settings
     from dateline.store.db import Store
     from dateline.store.schema import upgrade
@@ -44,8 +49,10 @@ def build_demo_site(data_dir: Path):
     store = Store(f"sqlite:///{data_dir / 'dateline.db'}")
     upgrade(store)
     report = load_demo(store, settings)
-    if not report.ok:
+    farm = load_farm_copies(store, settings)
+    if not (report.ok and farm.ok):
         raise SystemExit("loading the demo corpus failed")
+    enrich_articles(store, settings, pending_articles(store))
     clock, _ = simulate_demo_readers(store, settings)
     if clock is not None:
         environ["DATELINE_SITE_CLOCK"] = f"{clock:%Y-%m-%dT%H:%M:%S}"
@@ -78,12 +85,46 @@ def article_path(page) -> str:
     return href
 
 
-def shoot(page, path: str, target: Path, max_height: int) -> None:
+def most_copied_article(store) -> int:
+    """The demo article carried by the most synthetic content-farm sites."""
+    from sqlalchemy import func, select
+
+    from dateline.demo import SYNTHETIC_KIND
+    from dateline.store.models import Page, Source
+
+    carriers = func.count(func.distinct(Page.source_id))
+    query = (
+        select(Page.article_id)
+        .join(Source, Source.id == Page.source_id)
+        .where(Source.kind == SYNTHETIC_KIND)
+        .group_by(Page.article_id)
+        .order_by(carriers.desc(), Page.article_id)
+        .limit(1)
+    )
+    with store.read() as session:
+        found = session.scalar(query)
+    if found is None:
+        raise SystemExit("the demo has no farm-copied article")
+    return int(found)
+
+
+def api_path(page, article_id: int) -> str:
+    """The article page's address, as the API gives it."""
+    response = page.request.get(f"/api/v1/articles/{article_id}")
+    if not response.ok:
+        raise SystemExit(f"/api/v1/articles/{article_id} answered {response.status}")
+    return str(response.json()["url"])
+
+
+def shoot(page, path: str, target: Path, max_height: int, *, expand: bool = False) -> None:
     """Save the page from the top, at most ``max_height`` CSS pixels tall and MAX_BYTES big.
 
+    ``expand`` opens the page's disclosures (the carriers list), as a reader's click would.
     PNG has no quality knob: a shot over the size limit is retaken 200 px shorter.
     """
     page.goto(path)
+    if expand:
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     page.evaluate("document.fonts.ready")
     height = min(page.evaluate("document.documentElement.scrollHeight"), max_height)
     width = page.viewport_size["width"]
@@ -124,13 +165,17 @@ def main(argv: list[str] | None = None) -> int:
                     browser = launch(playwright)
                 except BrowserMissing as exc:
                     raise SystemExit(str(exc)) from exc
-                path = None
+                path = farm_path = None
+                farm_id = most_copied_article(store)
                 for scheme in ("light", "dark"):
                     context = new_context(browser, base_url=base, color_scheme=scheme)
                     page = context.new_page()
                     path = path or article_path(page)
+                    farm_path = farm_path or api_path(page, farm_id)
                     shoot(page, "/", out / f"home-{scheme}.png", HOME_MAX_HEIGHT)
                     shoot(page, path, out / f"article-{scheme}.png", ARTICLE_MAX_HEIGHT)
+                    farm_shot = out / f"article-farm-{scheme}.png"
+                    shoot(page, farm_path, farm_shot, FARM_MAX_HEIGHT, expand=True)
                     context.close()
                 browser.close()
         finally:
