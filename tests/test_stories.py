@@ -652,3 +652,11 @@ def test_a_new_story_is_written_as_a_full_refresh_would_write_it(store) -> None:
         refresh_story(session, story_id)
         assert [getattr(story, f) for f in fields] == written
         assert written[0] == 1 and written[4] == QUAKE_1[0]
+
+
+def test_the_pure_core_and_the_embedder_agree_on_the_vector_length():
+    """The core keeps its own copy of the length so that it imports no SQL; they must agree."""
+    from dateline.enrich import embed
+    from dateline.enrich.stories import scoring
+
+    assert scoring.DIMENSIONS == embed.DIMENSIONS

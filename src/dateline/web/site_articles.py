@@ -17,9 +17,16 @@ from sqlalchemy.orm import Session
 
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE
 from dateline.readers.events import reaction_state
-from dateline.store.queries import get_article, slugify
+from dateline.store.queries import ArticleDetail, get_article, slugify
 from dateline.web.article_meta import credit_for
-from dateline.web.contexts import ArticleList, ArticlePage, date_claims, date_line, story_link
+from dateline.web.contexts import (
+    ArticleList,
+    ArticlePage,
+    StoryLink,
+    date_claims,
+    date_line,
+    story_link,
+)
 from dateline.web.page_parts import (
     CachedArticle,
     Shown,
@@ -43,11 +50,6 @@ class ArticlePages(LiveParts, ViewRecording):
         article = get_article(session, article_id)
         if article is None:
             return None
-        related = ArticleList(
-            "related",
-            "Related",
-            self.entries(self.rankers.related(session, article, RELATED_SIZE)),
-        )
         ranked = [e for e in self.ranking_entries(session) if e.article.id != article.id]
         ranking = ArticleList(
             "ranking",
@@ -62,17 +64,18 @@ class ArticlePages(LiveParts, ViewRecording):
         reacted = bool(reader_id) and article_id in reaction_state(
             session, reader_id or "", [article_id]
         )
-        return ArticlePage(
-            article=article,
-            related=related,
+        return _page(
+            article,
+            self._related(session, article),
+            story_link(session, article),
             ranking=ranking,
             recommendation=recommendation,
-            other_carriers=article.carriers[1:],
-            date_claims=date_claims(article),
-            date_line=date_line(article),
-            story=story_link(session, article),
             reacted=reacted,
         )
+
+    def _related(self, session: Session, article: ArticleDetail) -> ArticleList:
+        ranked = self.rankers.related(session, article, RELATED_SIZE)
+        return ArticleList("related", "Related", self.entries(ranked))
 
     def peek_article(self, article_id: int) -> CachedArticle | None:
         """The cached shared page, if there is one and the catalog is current (never blocks)."""
@@ -92,22 +95,9 @@ class ArticlePages(LiveParts, ViewRecording):
             article = get_article(session, article_id)
             if article is None:
                 return None
-            related = ArticleList(
-                "related",
-                "Related",
-                self.entries(self.rankers.related(session, article, RELATED_SIZE)),
-            )
+            related = self._related(session, article)
             story = story_link(session, article)
-        page = ArticlePage(
-            article=article,
-            related=related,
-            ranking=ArticleList("ranking", "Ranking", []),
-            recommendation=ArticleList("recommendation", "Recommendation", []),
-            other_carriers=article.carriers[1:],
-            date_claims=date_claims(article),
-            date_line=date_line(article),
-            story=story,
-        )
+        page = _page(article, related, story)
         html = self.render(
             "article.html",
             page=page,
@@ -226,4 +216,31 @@ def without_article(lst: ArticleList, article_id: int) -> ArticleList:
     kept = [e for e in lst.entries if e.article.id != article_id][:RECOMMENDATION_SIZE]
     return ArticleList(
         lst.name, lst.title, [replace(e, position=i) for i, e in enumerate(kept, start=1)]
+    )
+
+
+def _page(
+    article: ArticleDetail,
+    related: ArticleList,
+    story: StoryLink | None,
+    *,
+    ranking: ArticleList | None = None,
+    recommendation: ArticleList | None = None,
+    reacted: bool = False,
+) -> ArticlePage:
+    """An article page's context; without a reader's lists, the part shared by everyone."""
+    return ArticlePage(
+        article=article,
+        related=related,
+        ranking=ArticleList("ranking", "Ranking", []) if ranking is None else ranking,
+        recommendation=(
+            ArticleList("recommendation", "Recommendation", [])
+            if recommendation is None
+            else recommendation
+        ),
+        other_carriers=article.carriers[1:],
+        date_claims=date_claims(article),
+        date_line=date_line(article),
+        story=story,
+        reacted=reacted,
     )
