@@ -21,8 +21,16 @@ RECOMMENDATION_SIZE = 8
 
 @dataclass(frozen=True)
 class Ranked:
+    """One list item and why it is there.
+
+    ``filler`` marks an item that only fills the list once its own signal ran out (the
+    newest articles when too little was read): a section that promises that signal ("Most
+    read") leaves fillers out rather than pass the newest off as read.
+    """
+
     article_id: int
     reason: str
+    filler: bool = False
 
 
 class Rankers(Protocol):

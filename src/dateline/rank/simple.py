@@ -226,7 +226,7 @@ class NewestRules:
                 category=category,
                 until=now + timedelta(seconds=1),
             )
-            result += [Ranked(i, "newest") for i in newest]
+            result += [Ranked(i, "newest", filler=True) for i in newest]
         return result
 
     def recommendation(

@@ -29,7 +29,8 @@ def home_page(site: Site) -> ListPage:
     with site.store.read() as session:
         items, cursor = latest(session, limit=HOME_LATEST)
         ranked = site.rankers.ranking(session, site.now(), HOME_MOST_READ)
-        sections = {"most_read": [e.article for e in entries(session, ranked)]}
+        read = [r for r in ranked if not r.filler]  # nothing read: no "Most read"
+        sections = {"most_read": [e.article for e in entries(session, read)]}
         for label, _count in categories(session)[:HOME_CATEGORIES]:
             top, _ = latest(session, limit=HOME_PER_CATEGORY, filters=ListFilter(category=label))
             sections[f"category:{label}"] = top

@@ -30,7 +30,8 @@ class HomePage(SiteCore):
             cursor = Cursor(catalog.sort_at[last.id], last.id)
         with self.store.read() as session:
             ranked = self.rankers.ranking(session, self.now(), HOME_MOST_READ)
-        sections = {"most_read": [e.article for e in self.entries(ranked)]}
+        read = [r for r in ranked if not r.filler]  # nothing read: no "Most read"
+        sections = {"most_read": [e.article for e in self.entries(read)]}
         for label, _count in self.categories()[:HOME_CATEGORIES]:
             sections[f"category:{label}"] = catalog.newest(HOME_PER_CATEGORY, category=label)
         return ListPage(
