@@ -353,8 +353,8 @@ def test_converging_stories_merge_in_the_store_and_leave_a_redirect(store) -> No
         assert len(set(core)) == 1
         # idempotent
         assert set(_clusterer().assign_many(session, ids).values()) == {kept}
-        # a rebuild empties the survivor: it goes, and so does the redirect to it (SQLite
-        # may hand the freed ids out again, so check what is left rather than the ids)
+        # a rebuild re-clusters the range: one live story holds every article, and every
+        # other address left redirects to it (which id it keeps is tested with rebuilds)
         _clusterer().rebuild(session, DAY0 - timedelta(days=1))
         stories = session.execute(select(Story.id, Story.size, Story.merged_into)).all()
         live = {s.id for s in stories if s.merged_into is None}
@@ -660,3 +660,153 @@ def test_the_pure_core_and_the_embedder_agree_on_the_vector_length():
     from dateline.enrich.stories import scoring
 
     assert scoring.DIMENSIONS == embed.DIMENSIONS
+
+
+# --- story addresses across a rebuild (issue 14) -----------------------------------------
+
+
+def test_rebuilt_stories_claim_old_ids_greedily_by_shared_articles() -> None:
+    from dateline.enrich.stories.addresses import claim_ids, successor
+
+    # new story 10 shares most with old 2, then with old 1; 11 shares 3 with old 2 as well
+    shared = {(10, 2): 5, (10, 1): 4, (11, 2): 3, (11, 3): 1, (12, 1): 4}
+    assert claim_ids(shared, {10, 11, 12}, {1, 2, 3}) == {10: 2, 12: 1, 11: 3}
+    # ties: the smaller old id first, then the smaller new id
+    assert claim_ids({(10, 2): 2, (10, 1): 2, (11, 1): 2}, {10, 11}, {1, 2}) == {10: 1}
+    assert claim_ids({(11, 1): 2, (10, 1): 2}, {10, 11}, {1}) == {10: 1}
+    # only vacant ids are taken, only by claimants, never with nothing shared
+    assert claim_ids({(10, 1): 5, (10, 2): 1, (11, 3): 0}, {10, 11}, {2, 3}) == {10: 2}
+    assert successor([7, 5, 7, None, 5]) == 5 and successor([7, 7, 5]) == 7
+    assert successor([None, None]) is None and successor([]) is None
+
+
+# Three tight threads, one per plane, a day apart; ingested newest thread first, so the
+# story ids run against the date order a rebuild replays in.
+THREADS = [(5, 2), (3, 0), (4, 1)]  # (plane, day), in arrival order
+
+
+def _threads(session) -> dict[int, list[int]]:
+    """The three threads' articles by plane, assigned in arrival order (one story each)."""
+    out: dict[int, list[int]] = {}
+    for plane, day in THREADS:
+        for k in range(3):
+            when = DAY0 + timedelta(days=day, hours=k)
+            article_id = _article(session, f"Zqt{plane}{k}x", f"Thread {plane}, {k}.", when)
+            store_vector(session, article_id, _plane(2 * k, plane))
+            out.setdefault(plane, []).append(article_id)
+        _clusterer().assign_many(session, out[plane])
+    return out
+
+
+def _story_rows(session) -> dict[int, tuple]:
+    """Every story row as (size, merged_into, label, first, last, members), by id."""
+    rows = {}
+    for story in session.execute(select(Story)).scalars():
+        members = session.execute(select(Article.id).where(Article.story_id == story.id))
+        rows[int(story.id)] = (
+            story.size,
+            story.merged_into,
+            story.label,
+            story.first_seen_at,
+            story.last_seen_at,
+            frozenset(members.scalars()),
+        )
+    return rows
+
+
+def _live_members(session) -> dict[int, frozenset[int]]:
+    return {k: v[5] for k, v in _story_rows(session).items() if v[0] > 0}
+
+
+def _assert_addresses_kept(session, before: dict[int, frozenset[int]]) -> None:
+    """Each story id live before a rebuild shows part of its own articles, redirects to the
+    story holding most of them (ties: smaller id), or is gone with all of them storyless."""
+    now = _live_members(session)
+    home = {a: s for s, members in now.items() for a in members}
+    for story_id, members in before.items():
+        row = session.get(Story, story_id)
+        homes = Counter(home[a] for a in members if a in home)
+        if row is None:
+            assert not homes, f"/s/{story_id} is gone but its articles have stories"
+        elif row.merged_into is None:
+            assert now[story_id] & members, f"/s/{story_id} shows another story's articles"
+        else:
+            best = min(homes, key=lambda s: (-homes[s], s))
+            assert row.merged_into == best and row.size == 0, story_id
+    for story_id, target in session.execute(
+        select(Story.id, Story.merged_into).where(Story.merged_into.is_not(None))
+    ):
+        assert target in now, f"/s/{story_id} redirects to {target}, which is not a story"
+
+
+def test_a_rebuild_of_an_unchanged_range_keeps_every_story_id(store) -> None:
+    with store.write() as session:
+        threads = _threads(session)
+        # and a pair of converging threads: one story and the redirect its merge left
+        arc = []
+        for n, (degrees, title) in enumerate(zip(ARC, ARC_TITLES, strict=True)):
+            when = DAY0 + timedelta(days=3, minutes=n)
+            arc.append(_article(session, title, f"Item at {degrees}.", when))
+            store_vector(session, arc[-1], _arc(degrees))
+        _clusterer().assign_many(session, arc)
+        before = _story_rows(session)
+        assert len(before) == 5 and sum(1 for v in before.values() if v[1] is not None) == 1
+        home = {a: k for k, v in before.items() for a in v[5]}
+        # the newest thread came first: ids do not follow the dates a rebuild replays in
+        assert home[threads[5][0]] < home[threads[3][0]] < home[threads[4][0]]
+        result = _clusterer().rebuild(session, DAY0 - timedelta(days=1))
+        assert _story_rows(session) == before  # same ids, same members, same rows
+        assert result == {a: home[a] for a in result}
+        again = _clusterer().rebuild(session, DAY0 - timedelta(days=1))
+        assert again == result and _story_rows(session) == before
+
+
+def test_two_old_stories_rebuilt_as_one_keep_the_larger_ones_id_and_redirect(store) -> None:
+    from dateline.store.repository import utcnow
+
+    with store.write() as session:
+        thread = [
+            _article(session, f"Zqm{k}x", f"Merge {k}.", DAY0 + timedelta(hours=k))
+            for k in range(5)
+        ]
+        for k, article_id in enumerate(thread):
+            store_vector(session, article_id, _plane(2 * k, 1))
+        alone = _article(session, "Zqalonex", "Alone.", DAY0 + timedelta(hours=2))
+        store_vector(session, alone, _plane(0, 2))
+        # an earlier clustering cut the thread in two (created smallest-first: ids z < y < x)
+        ids = {}
+        for name, members in (("z", [alone]), ("y", thread[3:]), ("x", thread[:3])):
+            story = Story(label="", updated_at=utcnow())
+            session.add(story)
+            session.flush()
+            ids[name] = int(story.id)
+            for article_id in members:
+                session.get(Article, article_id).story_id = story.id
+            session.flush()
+            refresh_story(session, int(story.id))
+        older = Story(label="Merged into y", size=0, merged_into=ids["y"], updated_at=utcnow())
+        session.add(older)
+        session.flush()
+        result = _clusterer().rebuild(session, DAY0 - timedelta(days=1))
+        assert {result[a] for a in thread} == {ids["x"]} and result[alone] == ids["z"]
+        rows = _story_rows(session)
+        assert rows[ids["x"]][0] == 5 and rows[ids["x"]][5] == frozenset(thread)
+        assert rows[ids["z"]][5] == frozenset({alone})
+        assert rows[ids["y"]][:2] == (0, ids["x"]) and not rows[ids["y"]][5]
+        assert rows[int(older.id)][:2] == (0, ids["x"])  # one hop deep
+        assert set(rows) == {*ids.values(), int(older.id)}  # no new id
+
+
+def test_no_story_id_shows_another_storys_articles_after_a_rebuild(store) -> None:
+    with store.write() as session:
+        ids = _stream_articles(session)
+        _threads(session)
+    held = _clusterer()
+    for article_id in ids:  # in arrival order, not date order: a rebuild regroups
+        with store.write() as session:
+            held.assign(session, article_id)
+    for since in (DAY0 - timedelta(days=1), DAY0 + timedelta(hours=36), DAY0 + timedelta(days=1)):
+        with store.write() as session:
+            before = _live_members(session)
+            _clusterer().rebuild(session, since)
+            _assert_addresses_kept(session, before)

@@ -356,3 +356,56 @@ def test_a_carrier_shows_its_claimed_date_once(live_site, seeds):
         claimed = re.search(r"claims (\d{4}-\d{2}-\d{2})", text)
         assert claimed and text.count(claimed.group(1)) == 1, text
         assert "earliest evidence" in text
+
+
+def test_story_addresses_survive_a_rebuild(store, settings):
+    """Two old stories rebuilt as one: the one that gave most articles keeps its address,
+    the other answers 301 to it (page, JSON twin, feeds); no address shows another story."""
+    from datetime import timedelta
+
+    import httpx
+
+    from conftest import _serve_in_thread
+    from dateline.enrich.embed import store_vector
+    from dateline.enrich.stories import refresh_story
+    from dateline.store.models import Article, Story
+    from dateline.store.repository import utcnow
+    from dateline.web.app import create_app
+    from test_stories import DAY0, _article, _clusterer, _plane
+
+    with store.write() as session:
+        thread = [
+            _article(session, f"Zqport{k}x", f"Port strike, day {k}.", DAY0 + timedelta(hours=k))
+            for k in range(5)
+        ]
+        for k, article_id in enumerate(thread):
+            store_vector(session, article_id, _plane(2 * k, 1))
+        match = _article(session, "Zqmarinersx", "The Mariners won.", DAY0 + timedelta(hours=2))
+        store_vector(session, match, _plane(0, 2))
+        ids = {}  # an earlier clustering cut the strike in two; ids: match < small < large
+        for name, members in (("match", [match]), ("small", thread[3:]), ("large", thread[:3])):
+            story = Story(label="", updated_at=utcnow())
+            session.add(story)
+            session.flush()
+            ids[name] = int(story.id)
+            for article_id in members:
+                session.get(Article, article_id).story_id = story.id
+            session.flush()
+            refresh_story(session, int(story.id))
+        _clusterer().rebuild(session, DAY0 - timedelta(days=1))
+    server, thread_, base = _serve_in_thread(create_app(settings, store))
+    try:
+        with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as c:
+            large = c.get(f"/s/{ids['large']}", params={"format": "json"})
+            assert large.status_code == 200
+            assert large.json()["size"] == 5 and large.json()["label"].startswith("Zqport")
+            kept = c.get(f"/s/{ids['match']}", params={"format": "json"}).json()
+            assert (kept["size"], kept["label"]) == (1, "Zqmarinersx")
+            for suffix in ("", "?format=json", "/feed.rss", "/feed.atom"):
+                moved = c.get(f"/s/{ids['small']}{suffix}")
+                assert moved.status_code == 301, suffix
+                assert moved.headers["location"] == f"/s/{ids['large']}{suffix}"
+                assert c.get(moved.headers["location"]).status_code == 200, suffix
+    finally:
+        server.should_exit = True
+        thread_.join(timeout=10)

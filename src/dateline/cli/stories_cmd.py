@@ -33,10 +33,17 @@ def rebuild(
     settings = get_settings()
     start = _parse_date(since)
     end = _parse_date(until) if until else None
+    clusterer = StoryClusterer()
     with open_store(settings) as store, store.write() as session:
-        result = StoryClusterer().rebuild(session, start, end)
+        result = clusterer.rebuild(session, start, end)
     assigned = [s for s in result.values() if s is not None]
     console.print(
         f"{len(result)} articles re-clustered into {len(set(assigned))} stories"
         f" ({len(result) - len(assigned)} without a vector: not English or empty)"
     )
+    done = clusterer.last_rebuild
+    if done is not None and (done.redirected or done.dropped):
+        console.print(
+            f"{len(done.redirected)} story addresses now redirect (301) to the story that"
+            f" took most of their articles; {len(done.dropped)} removed (no article left)"
+        )

@@ -72,7 +72,10 @@ the signal off, or any callable of the same shape to plug in another extractor.
 
 **Persistence** — :class:`StoryClusterer` runs the same core against the database:
 ``assign(session, article_id)`` (idempotent: an article that has a story keeps it) and
-``rebuild(session, since)`` (forget the range's assignments, replay it in date order).
+``rebuild(session, since)`` (forget the range's assignments, replay it in date order;
+story addresses survive it: a rebuilt story takes the id of the old story it shares most
+articles with, and an old id whose story is gone redirects to the story that took most of
+its articles, see :mod:`.addresses`).
 One clusterer is kept for a whole enrich run and holds the stories in memory: every live
 story's mean, size and dates, and the newest ``MEMBER_WINDOW`` members of the stories it
 scored most lately (up to ``HELD_MEMBERS`` members). Every write of a story row raises
@@ -98,6 +101,7 @@ store side:
 - :mod:`.entities`: the optional entity signal (store);
 - :mod:`.rows`: story rows, the lock, revisions, dates and member reads (store);
 - :mod:`.labels`: labels, key entities and timelines (store);
+- :mod:`.addresses`: which story keeps which id across a rebuild (store);
 - :mod:`.clusterer`: :class:`StoryClusterer`, the core held across an enrich run (store).
 
 This package re-exports the names used elsewhere in the project; the rest live in their

@@ -24,6 +24,7 @@ from dateline.enrich.embed import (
     load_vectors,
     vector_from_bytes,
 )
+from dateline.enrich.stories.addresses import Settled, note_members, settle, vacate
 from dateline.enrich.stories.core import OnlineStoryClusterer
 from dateline.enrich.stories.entities import EntityProvider, store_entities
 from dateline.enrich.stories.labels import _central, _key_entities, refresh_story
@@ -82,6 +83,7 @@ class StoryClusterer:
         self._members_held = 0
         self._counted: object = None  # the transaction whose live stories were counted
         self._on_rollback = self.forget  # one bound method, so the listener is added once
+        self.last_rebuild: Settled | None = None  # what the last rebuild did to addresses
 
     def forget(self, *_: object) -> None:
         """Drop every story held in memory: the next article reads them all again."""
@@ -359,19 +361,17 @@ class StoryClusterer:
     ) -> dict[int, int | None]:
         """Forget the range's story assignments and replay its articles in date order.
 
-        Stories left without members are deleted; older stories stay and can be continued.
+        Older stories stay and can be continued. Story addresses survive (the rule is in
+        :mod:`.addresses`): a rebuilt story takes the id of the old story it shares most
+        articles with, and an old id whose story is gone redirects to the story that took
+        most of its articles. What was done is kept in :attr:`last_rebuild`.
         """
         lock_stories(session)
         in_range = since <= _DATE
         if until is not None:
             in_range = in_range & (until > _DATE)
         ids = [int(i) for i in session.execute(select(Article.id).where(in_range)).scalars()]
-        touched = {
-            int(s or 0)
-            for s in session.execute(
-                select(Article.story_id).where(in_range, Article.story_id.is_not(None)).distinct()
-            ).scalars()
-        }
+        old = note_members(session, in_range)
         session.execute(
             update(Article)
             .where(in_range)
@@ -380,8 +380,11 @@ class StoryClusterer:
         )
         session.flush()
         session.expire_all()
-        for story_id in sorted(touched):
-            refresh_story(session, story_id, self.entities)
-        self.forget()  # stories emptied above were deleted
+        vacate(session, old, self.entities)  # the emptied rows stay until settled
+        self.forget()
         ensure_vectors(session, ids)
-        return self.assign_many(session, ids)
+        placed = self.assign_many(session, ids)
+        self.last_rebuild = settle(session, old)
+        self.forget()  # the core knew the rebuilt stories by the ids they have just left
+        renamed = self.last_rebuild.renamed
+        return {i: None if s is None else renamed.get(s, s) for i, s in placed.items()}
