@@ -156,7 +156,7 @@ def test_future_claim_is_not_credible(store, settings, tmp_path):
         assert dates.sort_date(article) == article.first_seen_at
         dates.apply(s, article.id, datetime(2100, 1, 1))
         assert article.published_at is None
-        assert article.date_reason == "claims a date after first seen"
+        assert article.date_reason == "claims a date in the future (after first seen)"
     ingest(store, settings, write_jsonl(tmp_path / "other.jsonl", records[1:]))
     with store.write() as s:
         article = only_article(s)
@@ -166,7 +166,7 @@ def test_future_claim_is_not_credible(store, settings, tmp_path):
         flags = {p.source.key: p.date_flag for p in article.pages}
         assert flags == {
             "a.example": "claimed 2099-01-01 · earliest evidence 2020-01-02 · "
-            "claims a date after the site's clock",
+            "claims a date in the future (after the site's clock)",
             "b.example": None,
         }
 

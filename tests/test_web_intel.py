@@ -232,7 +232,7 @@ def test_date_line_puts_a_page_problem_with_that_page_only():
     from dateline.web.contexts import date_line
 
     seen = datetime(2026, 1, 1)
-    problem = "claims a date after first seen"
+    problem = "claims a date in the future (after first seen)"
     page = Carrier(
         page_id=1,
         source_id=1,

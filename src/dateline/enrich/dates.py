@@ -13,7 +13,9 @@ Per article we keep the three dates apart and derive:
   or impossible) or ``unverified`` (no corroboration, or nothing credible: the reason says
   why, e.g. "copied wire text, single copy"). Never an invented year.
 * **Page.date_flag** — "claimed 2025-04-26 · earliest evidence 2023-10-20" when a claim is
-  more than ``FLAG_DISTANCE`` from the evidence, or impossible in itself.
+  more than ``FLAG_DISTANCE`` from the evidence, or impossible in itself ("claimed
+  2027-03-14 · claims a date in the future (after first seen)"). A future claim is kept
+  as the page's claim; it is only never believed.
 
 Flags come only from evidence and from self-evident problems (future, contradicted by the
 text), never from the source's reputation: the source's fake-date rate is computed from
@@ -193,7 +195,7 @@ def _check(
         horizon = min(page.first_seen_at, now) + FUTURE_TOLERANCE
         if claimed_utc > horizon:
             when = "first seen" if page.first_seen_at <= now else "the site's clock"
-            problems.append(f"claims a date after {when}")
+            problems.append(f"claims a date in the future (after {when})")
         day = _local_day(page.claimed_date)
         said = contradiction(mentions, day, wire=agency is not None) if day else None
         if said:

@@ -9,27 +9,37 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, tostring
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_sitename, extract_title
 from trafilatura.settings import Document
 
 from dateline.extract.dates import parse_claimed_date
 from dateline.extract.model import ClaimedDate
+from dateline.extract.stated_dates import states_day
 
 _LOG = logging.getLogger(__name__)
 
+# The latest day a page may claim. htmldate's default (max_date) is the end of today: a
+# later date was not kept but cut down to a month it could accept ("2026-12-25" became
+# "2026-12-01", a day the page never states). A date ahead of today is still the page's
+# claim; the enrich stage judges it (``enrich/dates.py`` flags it "in the future").
+LATEST_CLAIM = datetime(2199, 12, 31, 23, 59, 59)
 # htmldate parameters. original_date: the publication date, not "updated". The format
 # keeps time and zone when the page states them; deferred_url_extractor: a date in the
 # URL is only a day, so a full timestamp from the markup is preferred over it.
+# extensive_search reads dates written in the text too; the days it (and the metadata
+# parser) fills in from a month or a year are refused by ``stated_date``.
 DATE_PARAMS: dict[str, Any] = {
     "original_date": True,
     "extensive_search": True,
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
     "deferred_url_extractor": True,
+    "max_date": LATEST_CLAIM,
 }
 # htmldate renders a page that only gives a day as midnight with no zone.
 _DAY_ONLY = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00$")
@@ -53,8 +63,29 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
         _LOG.debug("unreadable JSON-LD metadata: %s", url)
     metadata.title = metadata.title or extract_title(tree)
     metadata.sitename = metadata.sitename or extract_sitename(tree)
-    metadata.date = find_date(tree, url=url, **DATE_PARAMS)
+    metadata.date = stated_date(find_date(tree, url=url, **DATE_PARAMS), tree, url)
     return metadata
+
+
+def stated_date(found: str | None, tree: HtmlElement, url: str | None) -> str | None:
+    """htmldate's answer, or None when it is a day the page does not write anywhere.
+
+    htmldate fills in what a page leaves out (a month's first day, today's day of a month, a
+    copyright year's 1 January), and renders such a guess as a bare day; a bare day is kept
+    only when the page's markup or URL states it (:func:`~dateline.extract.stated_dates.states_day`).
+    """
+    day = _DAY_ONLY.match(found or "")
+    if found is None or day is None:
+        return found
+    try:
+        value = date.fromisoformat(day.group(1))
+    except ValueError:
+        return None
+    text = tostring(tree, encoding="unicode") + " " + (url or "")
+    if states_day(text, value):
+        return found
+    _LOG.debug("htmldate's %s is not stated on the page: %s", found, url)
+    return None
 
 
 def canonical_url(tree: HtmlElement, page_url: str | None) -> str | None:
