@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from dateline.extract.model import RECORD_FIELDS
 from dateline.store.db import Store
@@ -148,3 +149,189 @@ def test_events_prune_and_export(env):
     assert lines and all(len(line.split("\t")) == 5 for line in lines)
     pruned = run("events", "prune", env={**env, "DATELINE_EVENT_RETENTION_DAYS": "1"})
     assert pruned.returncode == 0 and "deleted" in pruned.stdout
+
+
+# --- what each command tells the person running it ---------------------------------------
+
+
+def _lines_starting(text: str, label: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(label + " ")]
+
+
+def test_ingest_lists_each_item_unless_quiet(env, seed_000, tmp_path):
+    first = run("ingest", str(seed_000), env=env)
+    assert first.returncode == 0, first.stderr
+    [line] = _lines_starting(first.stdout, "ingested")
+    assert "North Korea’s top diplomat" in line
+    again = run("ingest", str(seed_000), env=env)
+    assert again.returncode == 0, again.stderr
+    [known] = _lines_starting(again.stdout, "already known")
+    assert "North Korea’s top diplomat" in known
+    assert _row(again.stdout, "already known") == "1"
+    quiet = run("ingest", "--quiet", str(seed_000), str(tmp_path / "nope.html"), env=env)
+    assert quiet.returncode == 1
+    assert not _lines_starting(quiet.stdout, "already known")
+    assert len(_lines_starting(quiet.stdout, "failed")) == 1  # failures are always listed
+    assert _row(quiet.stdout, "already known") == "1"
+
+
+def test_error_lines_name_their_target_once(env, tmp_path):
+    missing = tmp_path / "nope.html"
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 1000)
+    result = run("ingest", str(missing), str(big), env={**env, "DATELINE_MAX_INPUT_BYTES": "1000"})
+    assert result.returncode == 1
+    failed = _lines_starting(result.stdout, "failed")
+    assert len(failed) == 2, result.stdout
+    for line, path in zip(failed, (missing, big), strict=True):
+        assert line.count(str(path)) == 1, line
+    extracted = run("extract", "--format", "text", str(missing))
+    assert extracted.stderr.count(str(missing)) == 1, extracted.stderr
+
+
+def test_events_export_to_a_missing_folder_and_the_sampling_note(env, tmp_path):
+    target = tmp_path / "no-such-folder" / "behaviors.tsv"
+    result = run("events", "export", str(target), env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "does not exist" in result.stderr and str(target.parent) in result.stderr
+    to_stdout = run("events", "export", env=env)
+    assert to_stdout.returncode == 0, to_stdout.stderr
+    assert to_stdout.stdout == ""  # the note stays off the TSV
+    note = " ".join(to_stdout.stderr.split())
+    assert "DATELINE_IMPRESSION_SAMPLE_RATE=0.05" in note and "5% of viewers" in note
+    assert "0 viewers in the export" in note
+
+
+def test_db_status_on_a_new_database_says_it_will_be_created(env):
+    result = run("db", "status", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "created on first use" in " ".join(result.stdout.split())
+
+
+def test_commands_name_the_database_they_use(env, seed_000, tmp_path):
+    for args in (("ingest", str(seed_000)), ("events", "prune"), ("db", "upgrade")):
+        result = run(*args, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        said = [line for line in result.stderr.splitlines() if line.startswith("database: ")]
+        assert len(said) == 1, result.stderr
+        url = make_url(env["DATELINE_DATABASE_URL"])
+        assert str(url.database) in said[0]
+        if url.password:
+            assert url.password not in said[0] and ":***@" in said[0]
+
+
+def test_default_sqlite_names_the_data_folder(tmp_path, seed_000):
+    result = run(
+        "ingest", "--quiet", str(seed_000), env={"DATELINE_ENRICH_ON_INGEST": "false"}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    joined = "".join(result.stderr.split())  # a long path may wrap
+    assert f"datafolder{(tmp_path / 'data').resolve()}" in joined
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ingest",),
+        ("extract",),
+        ("demo",),
+        ("serve",),
+        ("enrich",),
+        ("config",),
+        ("events", "export"),
+        ("stories", "rebuild"),
+        ("train", "categories"),
+    ],
+)
+def test_help_has_no_type_artefacts(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+    for artefact in ("<bool>", "<list[", "<str>", "<int>", "<path>"):
+        assert artefact not in result.stdout, result.stdout
+    if command[0] in ("ingest", "extract"):
+        assert usage.rstrip().endswith("[OPTIONS] TARGET...")
+
+
+def test_serve_on_a_taken_port_fails_before_saying_serving(env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port), env=env)
+    assert result.returncode == 1
+    assert "Serving" not in result.stdout
+    stderr = " ".join(result.stderr.split())
+    assert f"cannot listen on 127.0.0.1:{port}" in stderr and "Traceback" not in stderr
+    # The default base URL names port 8000: links would point at the wrong place.
+    assert "DATELINE_BASE_URL" in stderr and f"http://127.0.0.1:{port}" in stderr
+
+
+def test_serve_says_serving_once_the_port_answers(env):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
+    full_env.update(
+        {"COLUMNS": "200", "NO_COLOR": "1", "DATELINE_BASE_URL": f"http://127.0.0.1:{port}"},
+        **env,
+    )
+    with subprocess.Popen(
+        [DATELINE, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            assert line.startswith("Serving") and f"http://127.0.0.1:{port}" in line, line
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass  # accepted at once: it was listening before it said so
+        finally:
+            server.terminate()
+            _, stderr = server.communicate(timeout=30)
+    assert "DATELINE_BASE_URL" not in stderr  # configured: no warning
+
+
+def test_model_loading_progress_bars_stay_off_stderr(env, seed_000):
+    result = run("ingest", str(seed_000), env={**env, "DATELINE_ENRICH_ON_INGEST": "true"})
+    assert result.returncode == 0, result.stderr
+    assert "enrich summary" in result.stdout
+    assert "Loading weights" not in result.stderr and "%|" not in result.stderr, result.stderr
+
+
+TRUNCATED_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Cut short</title>
+<item><title>One</title><link>https://example.com/1</link><description>The first story, in full.</description></item>
+<item><title>Two</title><link>https://example.com/2</link><description>The second story, in full.</description></item>
+<item><title>Three</title><link>https://example.com/3</link><descr"""
+
+
+def test_a_truncated_feed_says_where_the_xml_breaks(env, tmp_path):
+    feed = tmp_path / "cut.xml"
+    feed.write_text(TRUNCATED_FEED, encoding="utf-8")
+    result = run("ingest", str(feed), env=env)
+    assert result.returncode == 1
+    assert _row(result.stdout, "ingested") == "2" and _row(result.stdout, "failed") == "1"
+    [failed] = _lines_starting(result.stdout, "failed")
+    assert "not well-formed XML at line 5" in failed and "2 entries recovered" in failed
+    assert "has no text" not in failed
+
+
+def test_sizes_are_printed_in_the_units_settings_read(env, tmp_path):
+    """40.3 MB on disk (SI, as `ls -h --si` says) is reported as 40.3 MB, not 38.4."""
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(40_300_000)  # sparse: refused on its size before any read
+    result = run("ingest", str(big), env={**env, "DATELINE_MAX_INPUT_BYTES": "20MB"})
+    assert result.returncode == 1
+    [failed] = _lines_starting(result.stdout, "failed")
+    assert "40.3 MB > limit 20.0 MB" in failed, failed

@@ -20,7 +20,7 @@ from dateline.ingest.fetch import fetch_url, make_client
 from dateline.ingest.raw import InputKind
 from dateline.settings import Settings, load_settings
 
-MB = 1024**2
+MB = 1000**2  # SI, as the settings read sizes
 PAGE = (
     b"<!DOCTYPE html><html><head><title>Story</title></head><body><p>MOSCOW (AP)</p></body></html>"
 )

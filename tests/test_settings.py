@@ -16,7 +16,7 @@ CONFIGURATION = Path(__file__).resolve().parent.parent / "docs" / "configuration
 def test_defaults_without_env_or_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = load_settings(environ={})
-    assert settings.max_input_bytes == 20 * 1024**2
+    assert settings.max_input_bytes == 20_000_000
     assert settings.auto_migrate is False
     assert settings.resolved_database_url == f"sqlite:///{(tmp_path / 'data' / 'dateline.db')}"
     assert all(origin == "default" for origin in settings.origin.values())
@@ -70,7 +70,7 @@ def test_bad_toml_and_unknown_keys_are_refused(tmp_path):
 
 
 def test_sizes_accept_units():
-    assert load_settings(environ={"DATELINE_MAX_INPUT_BYTES": "2MB"}).max_input_bytes == 2 * 1024**2
+    assert load_settings(environ={"DATELINE_MAX_INPUT_BYTES": "2MB"}).max_input_bytes == 2_000_000
     assert load_settings(environ={"DATELINE_MAX_INPUT_BYTES": "512 KiB"}).max_input_bytes == 524288
 
 

@@ -33,23 +33,26 @@ def _parse_bool(raw: Any) -> bool:
     raise ValueError(f"expected a boolean (true/false), got {raw!r}")
 
 
+# Sizes are SI (decimal): kB/MB/GB are powers of 1000, as `ls -h --si`, disks and networks
+# count; KiB/MiB/GiB are accepted too, as the powers of 1024 their names say. Sizes we print
+# (ingest/files.py ``format_size``) use the same SI units, so "20MB" in, "20.0 MB" out.
 _SIZE_UNITS = {
     "": 1,
     "b": 1,
-    "k": 1024,
-    "kb": 1024,
+    "k": 1000,
+    "kb": 1000,
     "kib": 1024,
-    "m": 1024**2,
-    "mb": 1024**2,
+    "m": 1000**2,
+    "mb": 1000**2,
     "mib": 1024**2,
-    "g": 1024**3,
-    "gb": 1024**3,
+    "g": 1000**3,
+    "gb": 1000**3,
     "gib": 1024**3,
 }
 
 
 def _parse_size(raw: Any) -> int:
-    """Byte sizes accept plain integers or a unit suffix (``20MB``, ``512 KiB``)."""
+    """Byte sizes accept plain integers or a unit suffix (``20MB`` = 20,000,000; ``512 KiB``)."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
     else:
@@ -145,9 +148,10 @@ REGISTRY: tuple[Setting, ...] = (
     Setting(
         "max_input_bytes",
         _parse_size,
-        20 * 1024**2,
+        20_000_000,
         "Largest input accepted, in bytes (also the decompressed size of .gz input and the "
-        "body of a fetched URL). Accepts units: 20MB.",
+        "body of a fetched URL). Accepts units: 20MB (SI: MB = 1,000,000 bytes; MiB = "
+        "1,048,576).",
         "size",
     ),
     Setting(

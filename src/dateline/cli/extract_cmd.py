@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dateline.cli.common import EXIT_FAILED, get_settings
+from dateline.cli.common import EXIT_FAILED, error_line, get_settings
 from dateline.ingest.sources import expand_inputs
 from dateline.pipeline import error_record, extract_records
 
@@ -20,7 +20,10 @@ class OutputFormat(StrEnum):
 
 
 def extract(
-    targets: Annotated[list[str], typer.Argument(help="Files, folders, glob patterns or URLs.")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="Files, folders, glob patterns or URLs.", metavar="TARGET..."),
+    ],
     output: Annotated[
         OutputFormat,
         typer.Option(
@@ -49,7 +52,8 @@ def _emit(record: dict[str, Any], output: OutputFormat) -> None:
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif record["error"]:
-        sys.stderr.write(f"{record['path']}: {record['error']}\n")
+        code, _, message = str(record["error"]).partition(": ")
+        sys.stderr.write(f"{error_line(record['path'], message or code)} ({code})\n")
     else:
         sys.stdout.write(f"{record['title']}\n\n{record['body']}\n\n\f\n")
     sys.stdout.flush()

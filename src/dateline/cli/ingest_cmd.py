@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from dateline.cli.common import EXIT_FAILED, console, get_settings, open_store
+from dateline.cli.common import EXIT_FAILED, console, error_line, get_settings, open_store
 from dateline.cli.enrich_cmd import print_enrich, run_enrich
 from dateline.ingest.sources import expand_inputs
 from dateline.pipeline import FAILED, IngestReport, ItemReport, ingest_many
@@ -20,13 +21,20 @@ STATUS_LABELS = {
     "known": "already known",
     FAILED: "failed",
 }
+_STATUS_STYLES = {"new": "green", "updated": "cyan", "known": "dim", FAILED: "red"}
+_LABEL_WIDTH = max(len(label) for label in STATUS_LABELS.values())
 
 
 def ingest(
-    targets: Annotated[list[str], typer.Argument(help="Files, folders, glob patterns or URLs.")],
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False,
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="Files, folders, glob patterns or URLs.", metavar="TARGET..."),
+    ],
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the summary (and any failures).")
+    ] = False,
 ) -> None:
-    """Ingest news into the store; exits 1 if any item failed (each failure is listed)."""
+    """Ingest news into the store, listing each item; exits 1 if any item failed."""
     settings = get_settings()
     expanded, errors = expand_inputs(targets)
     with open_store(settings) as store:
@@ -35,6 +43,9 @@ def ingest(
             ItemReport(where=w, status=FAILED, error=e.message, error_code=e.code)
             for w, e in errors
         )
+        if not quiet:
+            for item in report.items:
+                print_item(item)
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -46,7 +57,10 @@ def ingest(
         ) as progress:
             task = progress.add_task("ingesting", total=len(expanded))
 
-            def advance(target: str, _items: list[ItemReport]) -> None:
+            def advance(target: str, items: list[ItemReport]) -> None:
+                if not quiet:
+                    for item in items:
+                        print_item(item, progress.console)
                 progress.update(task, advance=1, description=f"ingesting {target[-40:]}")
 
             batch = ingest_many(targets, store, settings, on_input=advance, expanded=expanded)
@@ -60,19 +74,39 @@ def ingest(
         )
         if settings.enrich_on_ingest and touched:
             print_enrich(run_enrich(store, settings, touched))
-    print_summary(report)
+    print_summary(report, list_failures=quiet)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-def print_summary(report: IngestReport) -> None:
+def item_line(item: ItemReport) -> str:
+    """One item as a line: its status, then what it is (title and where, or the error)."""
+    label = STATUS_LABELS.get(item.status, item.status)
+    if item.status == FAILED:
+        what = error_line(item.where, item.error or "")
+    elif item.title:
+        what = f"{item.title} ({item.where})"
+    else:
+        what = item.where
+    return f"{label:<{_LABEL_WIDTH}}  {what}"
+
+
+def print_item(item: ItemReport, out: Console | None = None) -> None:
+    style = _STATUS_STYLES.get(item.status, "")
+    line = escape(item_line(item))
+    (out or console).print(
+        f"[{style}]{line}[/]" if style else line, highlight=False, soft_wrap=True
+    )
+
+
+def print_summary(report: IngestReport, *, list_failures: bool = True) -> None:
+    """The counts table; then each failure unless the items were already listed."""
     counts = report.counts
     table = Table(title="ingest summary", show_header=False)
     for status in ("new", "updated", "known", FAILED):
         style = "red" if status == FAILED and counts[status] else ""
         table.add_row(STATUS_LABELS[status], str(counts[status]), style=style)
     console.print(table)
-    for item in report.failures:
-        console.print(
-            f"[red]failed[/] {escape(item.where)}: {escape(item.error or '')}", highlight=False
-        )
+    if list_failures:
+        for item in report.failures:
+            print_item(item)

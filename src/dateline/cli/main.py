@@ -5,13 +5,15 @@ from __future__ import annotations
 import typer
 
 from dateline import __version__
-from dateline.cli import db_cmd, events_cmd, stories_cmd, train_cmd
+from dateline.cli import db_cmd, events_cmd, help_style, stories_cmd, train_cmd
 from dateline.cli.config_cmd import config
 from dateline.cli.demo_cmd import demo
 from dateline.cli.enrich_cmd import enrich
 from dateline.cli.extract_cmd import extract
 from dateline.cli.ingest_cmd import ingest
 from dateline.cli.serve_cmd import serve
+
+help_style.install()
 
 app = typer.Typer(
     name="dateline",

@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+from dateline.cli.help_style import argument_usage
+
 
 def cli_markdown(app: typer.Typer) -> str:
     root = typer.main.get_command(app)
@@ -16,7 +18,7 @@ def cli_markdown(app: typer.Typer) -> str:
         for param in command.params:
             opts = getattr(param, "opts", [])
             if param.param_type_name == "argument":
-                options.append(f"`{(param.name or '').upper()}…`")
+                options.append(f"`{argument_usage(param)}`")
             elif not getattr(param, "hidden", False) and "--help" not in opts:
                 options.append(" / ".join(f"`{o}`" for o in opts))
         lines.append(f"| `{path}` | {summary} | {', '.join(options)} |")

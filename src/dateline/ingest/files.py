@@ -28,12 +28,14 @@ LIMIT_SETTING = "DATELINE_MAX_INPUT_BYTES"
 
 
 def format_size(n: int) -> str:
-    """Human sizes for error messages, in the same 1024-based units the settings accept."""
-    if n >= 1024**2:
-        return f"{n / 1024**2:.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n} bytes"
+    """Human sizes for messages, in the SI units the settings read (1 MB = 1,000,000 bytes)."""
+    if n >= 1000**3:
+        return f"{n / 1000**3:.1f} GB"
+    if n >= 1000**2:
+        return f"{n / 1000**2:.1f} MB"
+    if n >= 10_000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n} bytes"  # exact below 10 kB, where one decimal would hide the difference
 
 
 def too_large(label: str, max_bytes: int, size: int | None = None, what: str = "") -> InputTooLarge:

@@ -84,25 +84,58 @@ def read(doc: RawDocument) -> Iterator[ExtractedArticle | ItemFailure]:
     )
     entries = parsed.get("entries") or []
     reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    broken_at = _broken_xml_line(reason, text)
     if not entries:
         if not parsed.get("version"):
             found = f" (its root element is <{root_tag}>)" if root_tag else ""
             raise UnsupportedInput(f"{doc.origin} is not an RSS or Atom feed{found}")
+        if broken_at is not None:
+            raise MalformedInput(f"{doc.origin}: {_not_well_formed(broken_at, reason, 0)}")
         if reason is not None:
             raise MalformedInput(f"{doc.origin}: broken feed: {reason}")
         raise NoArticle(f"{doc.origin}: the feed has no entries")
     feed = parsed.get("feed") or {}
-    for number, entry in enumerate(entries, start=1):
+    articles = [_entry_article(entry, feed, reason) for entry in entries]
+    recovered = sum(1 for article in articles if article.paragraphs)
+    for number, article in enumerate(articles, start=1):
         where = f"{doc.origin} entry {number}"
-        article = _entry_article(entry, feed, reason)
         if article.paragraphs:
             yield article
-        else:
-            label = article.title or article.external_id or "untitled"
-            yield ItemFailure(
-                where=where,
-                error=NoArticle(f"entry {number} ({label!r}) has no text (no content or summary)"),
+            continue
+        label = article.title or article.external_id or "untitled"
+        if broken_at is not None:
+            # A truncated or broken feed: its last entry is usually cut off mid-way, so say
+            # what is wrong with the file rather than blame the entry for having no text.
+            message = (
+                f"{_not_well_formed(broken_at, reason, recovered)}; entry {label!r} is cut off"
             )
+        else:
+            message = f"entry {number} ({label!r}) has no text (no content or summary)"
+        yield ItemFailure(where=where, error=NoArticle(message))
+
+
+def _broken_xml_line(reason: object, text: str) -> int | None:
+    """The line of the decoded feed where the XML parser gave up, if that was the trouble.
+
+    feedparser parses the re-encoded document (:func:`_as_utf8_xml`: our own declaration
+    on line 1, then the body), so its line numbers are mapped back onto the original.
+    """
+    get_line = getattr(reason, "getLineNumber", None)
+    if get_line is None:
+        return None
+    try:
+        line = int(get_line())
+    except (TypeError, ValueError):
+        return None
+    body = _XML_DECLARATION_TEXT.sub("", text, count=1).lstrip()
+    removed_newlines = text[: len(text) - len(body)].count("\n")
+    return max(1, line - 1 + removed_newlines)
+
+
+def _not_well_formed(line: int, reason: object, recovered: int) -> str:
+    detail = getattr(reason, "getMessage", lambda: str(reason))()
+    entries = "entry" if recovered == 1 else "entries"
+    return f"not well-formed XML at line {line} ({detail}); {recovered} {entries} recovered"
 
 
 def looks_like_feed(head: bytes) -> bool:
