@@ -437,3 +437,115 @@ def test_marked_to_html_only_ever_emits_balanced_mark_tags():
     assert marked_to_html(f"a {MARK_START}<b>{MARK_END} c") == "a <mark>&lt;b&gt;</mark> c"
     assert marked_to_html(f"{MARK_END}x{MARK_START}{MARK_START}y") == "x<mark>y</mark>"
     assert marked_to_html('"&') == "&quot;&amp;"
+
+
+# --- accents: the same on both engines --------------------------------------------------------
+
+ACCENTED = {
+    "cafe_accented": ("Café owners protest new rent rules", "They met the landlords on Monday."),
+    "cafe_plain": ("Cafe opens by the old harbour", "Its terrace faces the ferry pier."),
+    "zurich_accented": ("Zürich trams run late", "Snow slowed every line in the city."),
+    "zurich_plain": ("Flights from Zurich delayed", "Fog closed the airport for hours."),
+}
+
+
+def save_accented(store: Store) -> dict[str, int]:
+    return {name: save(store, title, body) for name, (title, body) in ACCENTED.items()}
+
+
+def assert_accents_fold(store: Store, found: dict[str, int]) -> None:
+    cafes = {found["cafe_accented"], found["cafe_plain"]}
+    zurichs = {found["zurich_accented"], found["zurich_plain"]}
+    for query, expected in [
+        ("cafe", cafes),
+        ("café", cafes),
+        ("CAFÉ", cafes),
+        ("Zurich", zurichs),
+        ("Zürich", zurichs),
+        ("zür*", zurichs),
+        ('"café owners"', {found["cafe_accented"]}),
+        ('"cafe owners"', {found["cafe_accented"]}),
+        ("zurich trams", {found["zurich_accented"]}),
+    ]:
+        assert set(ids(store, query)) == expected, query
+
+
+def pg_fold_kind(store: Store) -> str | None:
+    """How migration 0008 built ``dateline_fold`` on PostgreSQL: unaccent or translate."""
+    with store.read() as session:
+        return session.scalar(
+            text("SELECT obj_description('dateline_fold(text)'::regprocedure, 'pg_proc')")
+        )
+
+
+def test_accents_are_folded_in_documents_and_queries(store, corpus):
+    found = save_accented(store)
+    assert_accents_fold(store, found)
+    if store.dialect == "postgresql":
+        # The tests' PostgreSQL (Debian's) ships unaccent: the preferred path is tested here.
+        assert pg_fold_kind(store) == "unaccent"
+    # The original spelling is shown, and marked where the folded word matched.
+    hit = search(store, "cafe owners").hits[0]
+    assert hit.title == "Café owners protest new rent rules"
+    assert f"{MARK_START}Café{MARK_END}" in hit.title_marked
+    hit = search(store, "Zurich trams").hits[0]
+    assert f"{MARK_START}Zürich{MARK_END}" in hit.title_marked
+
+
+def test_accents_fold_on_postgresql_without_the_unaccent_extension(request):
+    """A role that may not create extensions (no CREATE on the database) still gets folding:
+    migration 0008 falls back to translate() with a fixed accent map."""
+    import uuid
+
+    import psycopg
+
+    from conftest import ENGINES
+
+    if "postgresql" not in ENGINES:
+        pytest.skip("PostgreSQL is not among DATELINE_TEST_ENGINES")
+    cluster = request.getfixturevalue("pg_cluster")
+    role, name = "r_" + uuid.uuid4().hex[:12], "t_" + uuid.uuid4().hex[:12]
+
+    def admin(dbname: str) -> psycopg.Connection:
+        return psycopg.connect(
+            f"host={cluster.socket_dir} user={cluster.user} dbname={dbname}", autocommit=True
+        )
+
+    with admin("postgres") as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with admin(name) as conn:
+        conn.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
+    store = Store(f"postgresql+psycopg://{role}@/{name}?host={cluster.socket_dir}")
+    try:
+        upgrade(store)
+        with store.read() as session:
+            assert (
+                session.scalar(text("SELECT count(*) FROM pg_extension WHERE extname = 'unaccent'"))
+                == 0
+            )
+        assert pg_fold_kind(store) == "translate"
+        for title, body in CORPUS.values():
+            save(store, title, body)
+        found = save_accented(store)
+        assert_accents_fold(store, found)
+        assert ids(store, "elections") and ids(store, "comets")  # stemming as before
+        assert search(store, "cafe owners").hits[0].title == "Café owners protest new rent rules"
+    finally:
+        store.dispose()
+        with admin("postgres") as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_accent_folding_survives_downgrade_and_upgrade_of_0008(store, corpus):
+    found = save_accented(store)
+    config = alembic_config(store)
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+    if store.dialect == "postgresql":
+        with store.read() as session:
+            assert session.scalar(text("SELECT to_regproc('dateline_fold')")) is None
+    upgrade(store)
+    assert_accents_fold(store, found)

@@ -301,3 +301,117 @@ def test_about_privacy_me(live_site):
 def test_healthz(live_site):
     with client(live_site) as c:
         assert c.get("/healthz").json()["status"] == "ok"
+
+
+# --- categories are case-insensitive, and the page and the API agree ---------------------------
+
+# (claimed category, title, body); None: no claim, the classifier's "business" is set instead.
+CATEGORY_CORPUS = [
+    ("Markets", "Shares rise in early trading", "Traders bought bank stocks at the open."),
+    ("markets", "Bond yields fall after the jobs report", "Investors moved into bonds."),
+    (" MARKETS ", "Oil prices steady ahead of talks", "Brent crude held near last week's level."),
+    ("Business", "Retailer opens forty new stores", "The chain plans more openings next year."),
+    ("business", "Factory hires two hundred workers", "The plant makes parts for buses."),
+    (None, "Bank reports record quarterly profit", "Lending grew in every region."),
+]
+
+
+@pytest.fixture
+def category_site(store, tmp_path):
+    """A small site whose sources spell their categories differently, on each engine."""
+    from datetime import datetime
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from dateline.enrich import dedup
+    from dateline.extract.model import ClaimedDate, ExtractedArticle
+    from dateline.ingest.raw import InputKind, RawDocument
+    from dateline.settings import load_settings
+    from dateline.store.models import Article
+    from dateline.store.repository import save_article
+    from dateline.web.app import create_app
+
+    for day, (claim, title, body) in enumerate(CATEGORY_CORPUS, start=1):
+        item = ExtractedArticle(
+            title=title,
+            paragraphs=[body],
+            site_name=f"Source {day}",
+            claimed_date=ClaimedDate(datetime(2026, 3, day, 9, 0)),
+            claimed_category=claim,
+            language="en",
+        )
+        raw = RawDocument(data=body.encode(), origin=title, kind=InputKind.TEXT_DUMP)
+        with store.write() as session:
+            saved = save_article(session, item, raw, signature_of=dedup.signature_of)
+            if claim is None:
+                session.execute(
+                    update(Article)
+                    .where(Article.id == saved.article_id)
+                    .values(category="business", category_confidence=0.9)
+                )
+    settings = load_settings(
+        environ={
+            "DATELINE_DATA_DIR": str(tmp_path / "data"),
+            "DATELINE_DATABASE_URL": store.url,
+            "DATELINE_SITE_CLOCK": "2026-11-01T00:00:00",
+        }
+    )
+    with TestClient(create_app(settings, store)) as c:
+        yield c
+
+
+def page_ids(c, path: str) -> list[int]:
+    """Article ids listed on a page, following its "Older articles" links."""
+    found: list[int] = []
+    url = path
+    for _ in range(100):
+        page = doc(c.get(url))
+        found += [
+            int(href.split("/")[2]) for href in page.xpath("//ol[@class='summaries']/li/a[1]/@href")
+        ]
+        nxt = page.xpath("//a[@rel='next']/@href")
+        if not nxt:
+            return found
+        url = path + nxt[0]
+    raise AssertionError("pagination does not end")
+
+
+def api_ids(c, category: str) -> list[int]:
+    items, after = [], None
+    for _ in range(100):
+        params = {"category": category, "limit": 2} | ({"after": after} if after else {})
+        r = c.get("/api/v1/articles", params=params)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        after = r.json()["next"]
+        if after is None:
+            return [i["id"] for i in items]
+    raise AssertionError("pagination does not end")
+
+
+def test_categories_are_case_insensitive_everywhere(category_site):
+    c = category_site
+    cats = c.get("/api/v1/categories").json()
+    assert cats == [
+        {"name": "Business", "slug": "business", "count": 3, "is_claim": False},
+        {"name": "Markets", "slug": "markets", "count": 3, "is_claim": True},
+    ]
+    home = doc(c.get("/"))
+    assert home.xpath("//nav[@aria-label='Sections']//a/text()") == ["Business", "Markets"]
+    assert home.xpath("//nav[@aria-label='Sections']//a/@href") == ["/c/business", "/c/markets"]
+    items = c.get("/api/v1/articles", params={"limit": 100}).json()["items"]
+    labels = {(i["category"], i["category_is_claim"]) for i in items}
+    assert labels == {("Business", False), ("Business", True), ("Markets", True)}
+    lede = " ".join(doc(c.get("/c/markets")).xpath("//p[@class='lede']//text()"))
+    assert "their source files under “Markets”" in lede
+
+
+def test_category_page_and_api_list_the_same_articles(category_site):
+    c = category_site
+    titles = {i["id"]: i["title"] for i in c.get("/api/v1/articles").json()["items"]}
+    for slug, name, size in [("business", "Business", 3), ("markets", "Markets", 3)]:
+        listed = page_ids(c, f"/c/{slug}")
+        assert len(listed) == size, [titles[i] for i in listed]
+        assert api_ids(c, name) == listed  # same set, same order
+        assert api_ids(c, name.lower()) == listed == api_ids(c, name.upper())

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, String, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from dateline.store.models import (
     NEAR_COPY_KEY,
@@ -132,13 +134,58 @@ class ArticleDetail:
         return [p for p in self.body.split("\n\n") if p.strip()]
 
 
+# Categories are case-insensitive: "Business", "business" and " BUSINESS" from three
+# sources are one category. Only ASCII letters are folded, because that is all SQLite's
+# lower() folds (and PostgreSQL's under the "C" collation): the database's filter
+# (category_condition) and Python's labels (category_label) must draw the same lines.
+_CLAIM_SPACE = " \t\n\r"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def category_key(label: str) -> str:
+    """What makes two category names the same: trimmed, ASCII letters lower-cased."""
+    return label.strip(_CLAIM_SPACE).translate(_ASCII_LOWER)
+
+
+def _display(key: str) -> str:
+    """One spelling per key: its first letter upper-cased (``Business``, ``Markets``)."""
+    first = key[:1]
+    return (first.upper() if first.isascii() else first) + key[1:]
+
+
 def category_label(classified: str | None, claimed: str | None = None) -> tuple[str, bool]:
-    """(label, is_claim): the classifier's category; else the source's own, marked as a claim."""
+    """(label, is_claim): the classifier's category; else the source's own, marked as a claim.
+
+    A claim's label is the same for every spelling that differs only in case (and in
+    surrounding spaces), so the lists, sections and counts treat them as one category.
+    """
     if classified:
-        return classified.capitalize(), False
-    if claimed and claimed.strip():
-        return claimed.strip(), True
+        return _display(category_key(classified)), False
+    key = category_key(claimed or "")
+    if key:
+        return _display(key), True
     return UNCATEGORISED, False
+
+
+class _ClaimKey(FunctionElement[str]):
+    """SQL for :func:`category_key` of a column (see the dialect compilers below)."""
+
+    type = String()
+    name = "claim_key"
+    inherit_cache = True
+
+
+@compiles(_ClaimKey)
+def _claim_key_sqlite(element: _ClaimKey, compiler: Any, **kw: Any) -> str:
+    # SQLite's lower() folds ASCII only; char(32, 9, 10, 13) is _CLAIM_SPACE.
+    return f"lower(trim({compiler.process(element.clauses, **kw)}, char(32, 9, 10, 13)))"
+
+
+@compiles(_ClaimKey, "postgresql")
+def _claim_key_postgresql(element: _ClaimKey, compiler: Any, **kw: Any) -> str:
+    # Under the "C" collation PostgreSQL's lower() folds ASCII only, as SQLite's does.
+    arg = compiler.process(element.clauses, **kw)
+    return f"lower(btrim({arg}, ' ' || chr(9) || chr(10) || chr(13)) COLLATE \"C\")"
 
 
 def _primary_pages() -> Select[*tuple[Any, ...]]:
@@ -355,13 +402,19 @@ def summaries_by_id(session: Session, ids: list[int]) -> list[ArticleSummary]:
 
 
 def category_condition(label: str) -> ColumnElement[bool]:
-    """Rows shown under ``label``: a classifier category, a source's claim, or neither."""
-    no_claim = or_(Page.claimed_category.is_(None), Page.claimed_category == "")
+    """Rows shown under ``label``: a classifier category, a source's claim, or neither.
+
+    Exactly the rows whose :func:`category_label` has ``label``'s key, whatever its case.
+    """
+    claim_key = _ClaimKey(Page.claimed_category)
     if label == UNCATEGORISED:
-        return and_(Article.category.is_(None), no_claim)
+        return and_(
+            Article.category.is_(None), or_(Page.claimed_category.is_(None), claim_key == "")
+        )
+    key = category_key(label)
     return or_(
-        Article.category == label.casefold(),
-        and_(Article.category.is_(None), Page.claimed_category == label),
+        Article.category == key,
+        and_(Article.category.is_(None), claim_key == key),
     )
 
 
@@ -385,7 +438,7 @@ def categories(session: Session) -> list[tuple[str, int]]:
 
 def is_claim_label(name: str) -> bool:
     """A category label is a source's claim unless it is one of the classifier's own."""
-    return name != UNCATEGORISED and name.casefold() not in TAXONOMY
+    return name != UNCATEGORISED and category_key(name) not in TAXONOMY
 
 
 def ordered_categories(totals: dict[str, int]) -> list[tuple[str, int]]:

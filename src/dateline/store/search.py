@@ -2,8 +2,13 @@
 
 SQLite uses the FTS5 table ``articles_fts`` ranked by ``bm25`` (title weighted 10:1);
 PostgreSQL the generated ``articles.search_vector`` (GIN) ranked by ``ts_rank_cd`` (title
-``A`` = 1.0, body ``B`` = 0.1, the same 10:1). Both are built by migration 0003, with the
-``english`` configuration (stemming; see that migration for why).
+``A`` = 1.0, body ``B`` = 0.1, the same 10:1). Both are built by migration 0003, with
+English stemming (see that migration for why). Both fold accents, so ``cafe`` finds
+"Café" and ``Zürich`` finds "Zurich" on either engine: SQLite's tokenizer removes
+diacritics; on PostgreSQL migration 0008 rebuilt the vector with the ``dateline_search``
+configuration (``english`` plus the ``unaccent`` dictionary when the extension could be
+created) over ``dateline_fold(text)`` (a fixed ``translate()`` accent map when it could
+not), and every query term goes through the same two.
 
 **Queries are never passed to a query language.** :func:`parse_query` reduces any input,
 however hostile, to a list of terms: plain words and ``"quoted phrases"``, all required
@@ -64,6 +69,9 @@ MIN_PREFIX_CHARS = 2  # "a*" would enumerate half the index
 
 SQLITE_WEIGHTS = (10.0, 1.0)  # bm25 column weights: title, body
 POSTGRESQL_WEIGHTS = "{0.1, 0.1, 0.1, 1.0}"  # ts_rank_cd weights for D, C, B (body), A (title)
+# Text search configuration and accent folding function, both from migration 0008.
+PG_CONFIG = "dateline_search"
+PG_FOLD = "dateline_fold"
 SNIPPET_TOKENS = 32
 PG_SNIPPET_OPTIONS = f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, MinWords=15'
 PG_TITLE_OPTIONS = f'StartSel="{MARK_START}", StopSel="{MARK_END}", HighlightAll=true'
@@ -345,10 +353,11 @@ def _search_postgresql(
     for i, term in enumerate(query.terms):
         params[f"t{i}"] = term.text
         # A prefix term is only letters and digits (see _PREFIX), quoted once more anyway.
+        folded = f"{PG_FOLD}(:t{i})"
         parts.append(
-            f"to_tsquery('english', quote_literal(:t{i}) || ':*')"
+            f"to_tsquery('{PG_CONFIG}', quote_literal({folded}) || ':*')"
             if term.prefix
-            else f"phraseto_tsquery('english', :t{i})"
+            else f"phraseto_tsquery('{PG_CONFIG}', {folded})"
         )
     tsquery = "(" + " && ".join(parts) + ")"
     # float8, not ts_rank_cd's float4: its text form round-trips exactly through Python,
@@ -363,9 +372,9 @@ def _search_postgresql(
         f" page AS (SELECT id, score FROM ranked WHERE TRUE{keyset}"
         " ORDER BY score DESC, id LIMIT :limit)"
         " SELECT a.id, a.title, a.published_at, p.score,"
-        f" ts_headline('english', {_pg_plain('a.body')}, {tsquery}, :snippet_options)"
+        f" ts_headline('{PG_CONFIG}', {_pg_plain('a.body')}, {tsquery}, :snippet_options)"
         " AS snippet,"
-        f" ts_headline('english', {_pg_plain('a.title')}, {tsquery}, :title_options)"
+        f" ts_headline('{PG_CONFIG}', {_pg_plain('a.title')}, {tsquery}, :title_options)"
         " AS title_marked"
         " FROM page p JOIN articles a ON a.id = p.id ORDER BY p.score DESC, p.id"
     )

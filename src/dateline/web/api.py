@@ -263,7 +263,9 @@ def search(
 
 @router.get("/categories", response_model=list[m.CategoryOut], tags=["articles"])
 def list_categories(request: Request) -> list[m.CategoryOut]:
-    """Categories with article counts, largest first."""
+    """Categories with article counts: Dateline's own, largest first, then Uncategorised,
+    then sources' claims (`is_claim`). Names are case-insensitive: sources' "markets" and
+    "Markets" are one category, and `?category=` accepts any spelling."""
     with site_of(request).store.read() as session:
         found = categories(session)
     return [

@@ -184,7 +184,8 @@ class CategoryOut(BaseModel):
     slug: str
     count: int
     is_claim: bool = Field(
-        description="True: a source's own label (for articles the classifier left out)."
+        description="True: a source's own label (for articles the classifier left out); "
+        "false: one of Dateline's categories, or Uncategorised."
     )
 
 
