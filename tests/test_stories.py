@@ -761,29 +761,43 @@ def test_a_rebuild_of_an_unchanged_range_keeps_every_story_id(store) -> None:
         assert again == result and _story_rows(session) == before
 
 
+def cut_thread(
+    session, thread_text: tuple[str, str], lone_text: tuple[str, str], names: tuple[str, ...]
+) -> tuple[list[int], int, dict[str, int]]:
+    """A five-article thread and a lone article, as an earlier clustering left them: the
+    thread cut in two. Stories are created in ``names`` order (lone, thread's last two,
+    thread's first three), so their ids rise in that order. For rebuild tests."""
+    from dateline.store.repository import utcnow
+
+    title, body = thread_text
+    thread = [
+        _article(session, title.format(k), body.format(k), DAY0 + timedelta(hours=k))
+        for k in range(5)
+    ]
+    for k, article_id in enumerate(thread):
+        store_vector(session, article_id, _plane(2 * k, 1))
+    alone = _article(session, *lone_text, DAY0 + timedelta(hours=2))
+    store_vector(session, alone, _plane(0, 2))
+    ids = {}
+    for name, members in zip(names, ([alone], thread[3:], thread[:3]), strict=True):
+        story = Story(label="", updated_at=utcnow())
+        session.add(story)
+        session.flush()
+        ids[name] = int(story.id)
+        for article_id in members:
+            session.get(Article, article_id).story_id = story.id
+        session.flush()
+        refresh_story(session, int(story.id))
+    return thread, alone, ids
+
+
 def test_two_old_stories_rebuilt_as_one_keep_the_larger_ones_id_and_redirect(store) -> None:
     from dateline.store.repository import utcnow
 
     with store.write() as session:
-        thread = [
-            _article(session, f"Zqm{k}x", f"Merge {k}.", DAY0 + timedelta(hours=k))
-            for k in range(5)
-        ]
-        for k, article_id in enumerate(thread):
-            store_vector(session, article_id, _plane(2 * k, 1))
-        alone = _article(session, "Zqalonex", "Alone.", DAY0 + timedelta(hours=2))
-        store_vector(session, alone, _plane(0, 2))
-        # an earlier clustering cut the thread in two (created smallest-first: ids z < y < x)
-        ids = {}
-        for name, members in (("z", [alone]), ("y", thread[3:]), ("x", thread[:3])):
-            story = Story(label="", updated_at=utcnow())
-            session.add(story)
-            session.flush()
-            ids[name] = int(story.id)
-            for article_id in members:
-                session.get(Article, article_id).story_id = story.id
-            session.flush()
-            refresh_story(session, int(story.id))
+        thread, alone, ids = cut_thread(
+            session, ("Zqm{}x", "Merge {}."), ("Zqalonex", "Alone."), ("z", "y", "x")
+        )
         older = Story(label="Merged into y", size=0, merged_into=ids["y"], updated_at=utcnow())
         session.add(older)
         session.flush()

@@ -366,32 +366,17 @@ def test_story_addresses_survive_a_rebuild(store, settings):
     import httpx
 
     from conftest import _serve_in_thread
-    from dateline.enrich.embed import store_vector
-    from dateline.enrich.stories import refresh_story
-    from dateline.store.models import Article, Story
-    from dateline.store.repository import utcnow
     from dateline.web.app import create_app
-    from test_stories import DAY0, _article, _clusterer, _plane
+    from test_stories import DAY0, _clusterer, cut_thread
 
     with store.write() as session:
-        thread = [
-            _article(session, f"Zqport{k}x", f"Port strike, day {k}.", DAY0 + timedelta(hours=k))
-            for k in range(5)
-        ]
-        for k, article_id in enumerate(thread):
-            store_vector(session, article_id, _plane(2 * k, 1))
-        match = _article(session, "Zqmarinersx", "The Mariners won.", DAY0 + timedelta(hours=2))
-        store_vector(session, match, _plane(0, 2))
-        ids = {}  # an earlier clustering cut the strike in two; ids: match < small < large
-        for name, members in (("match", [match]), ("small", thread[3:]), ("large", thread[:3])):
-            story = Story(label="", updated_at=utcnow())
-            session.add(story)
-            session.flush()
-            ids[name] = int(story.id)
-            for article_id in members:
-                session.get(Article, article_id).story_id = story.id
-            session.flush()
-            refresh_story(session, int(story.id))
+        # an earlier clustering cut the strike in two; ids: match < small < large
+        _thread, _match, ids = cut_thread(
+            session,
+            ("Zqport{}x", "Port strike, day {}."),
+            ("Zqmarinersx", "The Mariners won."),
+            ("match", "small", "large"),
+        )
         _clusterer().rebuild(session, DAY0 - timedelta(days=1))
     server, thread_, base = _serve_in_thread(create_app(settings, store))
     try:
