@@ -200,7 +200,11 @@ def test_truncated_feed_keeps_the_complete_entries() -> None:
 
 
 def test_broken_feed_with_no_entries_is_malformed_with_feedparsers_reason() -> None:
-    with pytest.raises(MalformedInput, match=r"broken feed: .*not well-formed"):
+    with pytest.raises(
+        MalformedInput,
+        match=r"not well-formed XML at line 4 \(not well-formed \(invalid token\)\); "
+        r"0 entries recovered",
+    ):
         _extract(_doc("broken_no_entries.xml"))
 
 
