@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from dateline.enrich.stories.entities import EntityProvider
 from dateline.enrich.stories.labels import refresh_story
-from dateline.enrich.stories.rows import _next_revision
+from dateline.enrich.stories.rows import _next_revision, forward_story
 from dateline.store.models import Article, Story
 from dateline.store.repository import utcnow
 
@@ -182,26 +182,7 @@ def settle(session: Session, old: OldStories) -> Settled:
             )
             done.dropped.append(old_id)
             continue
-        revision = _next_revision(session)
-        session.execute(
-            update(Story)
-            .where(Story.merged_into == old_id)
-            .values(merged_into=target, revision=revision)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Story)
-            .where(Story.id == old_id)
-            .values(
-                merged_into=target,
-                size=0,
-                centroid=None,
-                key_entities=None,
-                updated_at=utcnow(),
-                revision=revision,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        forward_story(session, old_id, target)
         done.redirected[old_id] = target
     # rows the replay opened and then merged away: never seen outside this transaction
     session.execute(

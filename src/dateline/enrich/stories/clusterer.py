@@ -34,10 +34,10 @@ from dateline.enrich.stories.rows import (
     _STORY_STATE,
     _highest_revision,
     _members_of,
-    _next_revision,
     _write_story,
     article_date,
     clustering_date,
+    forward_story,
     lock_stories,
 )
 from dateline.enrich.stories.scoring import ARTICLE_JOIN_THRESHOLD, JOIN_THRESHOLD
@@ -286,25 +286,8 @@ class StoryClusterer:
         mine, theirs = core.story(story_id).size, core.story(other).size
         keep, drop = (story_id, other) if mine >= theirs else (other, story_id)
         mean = (core.mean(story_id) * mine + core.mean(other) * theirs) / (mine + theirs)
-        revision = _next_revision(session)
         session.execute(update(Article).where(Article.story_id == drop).values(story_id=keep))
-        session.execute(
-            update(Story)
-            .where(Story.merged_into == drop)
-            .values(merged_into=keep, revision=revision)
-        )
-        session.execute(
-            update(Story)
-            .where(Story.id == drop)
-            .values(
-                merged_into=keep,
-                size=0,
-                centroid=None,
-                key_entities=None,
-                updated_at=utcnow(),
-                revision=revision,
-            )
-        )
+        forward_story(session, drop, keep)
         session.flush()
         refresh_story(session, keep, self.entities, mean=mean)
         return keep

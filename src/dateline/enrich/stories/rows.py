@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, text, true
+from sqlalchemy import func, select, text, true, update
 from sqlalchemy.orm import Session
 
 from dateline.enrich.stories.scoring import MEMBER_WINDOW
@@ -63,6 +63,31 @@ def lock_stories(session: Session) -> None:
 def _next_revision(session: Session) -> int:
     session.flush()
     return _highest_revision(session) + 1
+
+
+def forward_story(session: Session, old_id: int, target: int) -> int:
+    """Empty story ``old_id`` and make its address (and any that led to it) lead to
+    ``target``: one hop, as the site's 301s expect. Merges and rebuilds both forward this
+    way. Returns the revision written."""
+    revision = _next_revision(session)
+    session.execute(
+        update(Story)
+        .where(Story.merged_into == old_id)
+        .values(merged_into=target, revision=revision)
+    )
+    session.execute(
+        update(Story)
+        .where(Story.id == old_id)
+        .values(
+            merged_into=target,
+            size=0,
+            centroid=None,
+            key_entities=None,
+            updated_at=utcnow(),
+            revision=revision,
+        )
+    )
+    return revision
 
 
 def _highest_revision(session: Session) -> int:
