@@ -147,6 +147,33 @@ def store(database_url):
     s.dispose()
 
 
+@pytest.fixture
+def new_store(request, database_url, tmp_path):
+    """Make more empty, migrated stores on the engine of ``database_url`` (to compare two
+    ingest orders, say); all are disposed, and dropped on PostgreSQL, after the test."""
+    from dateline.store.db import Store
+    from dateline.store.schema import upgrade
+
+    made: list[tuple[Store, str | None]] = []
+
+    def make() -> Store:
+        name = None
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / f'extra-{len(made)}.db'}"
+        else:
+            name, url = _fresh_pg_database(request.getfixturevalue("pg_cluster"))
+        s = Store(url)
+        upgrade(s)
+        made.append((s, name))
+        return s
+
+    yield make
+    for s, name in made:
+        s.dispose()
+        if name is not None:
+            _drop_pg_database(request.getfixturevalue("pg_cluster"), name)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say, per engine, how many store tests ran: CI output must show both."""
     counts: dict[str, dict[str, int]] = {}

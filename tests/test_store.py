@@ -14,7 +14,13 @@ from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
 from dateline.store.db import Store
 from dateline.store.models import Article, Page, Source
-from dateline.store.repository import SaveStatus, identity_key, normalise_url, save_article
+from dateline.store.repository import (
+    SaveStatus,
+    fingerprint,
+    identity_key,
+    normalise_url,
+    save_article,
+)
 from dateline.store.schema import ensure_schema, head_revision, schema_status, upgrade
 
 
@@ -79,24 +85,86 @@ def test_stale_schema_is_refused_unless_auto_migrate(database_url):
         store.dispose()
 
 
+def insert_legacy(conn, article: ExtractedArticle, *, keys: list[str], byline=None) -> list[int]:
+    """Rows as an older release wrote them (plain SQL: today's ORM maps newer columns):
+    one source, one article and a page per identity key; the page ids."""
+    now = datetime(2024, 3, 5)
+    source_id = conn.execute(
+        text(
+            "INSERT INTO sources (key, name, kind, created_at) "
+            "VALUES ('name:portville daily', 'Portville Daily', 'unknown', :now) RETURNING id"
+        ),
+        {"now": now},
+    ).scalar_one()
+    article_id = conn.execute(
+        text(
+            "INSERT INTO articles (title, body, body_hash, byline, word_count, first_seen_at) "
+            "VALUES (:title, :body, :hash, :byline, 12, :now) RETURNING id"
+        ),
+        {
+            "title": article.title,
+            "body": article.body,
+            "hash": article.body_hash,
+            "byline": byline,
+            "now": now,
+        },
+    ).scalar_one()
+    page_ids = []
+    for key in keys:
+        page_ids.append(
+            conn.execute(
+                text(
+                    "INSERT INTO pages (identity_key, identity_hash, version, fingerprint, "
+                    "source_id, article_id, input_kind, origin, raw_sha256, title, "
+                    "claimed_links, extra, first_seen_at) VALUES (:key, :hash, 1, :print, "
+                    ":source, :article, 'text', 'test.txt', 'x', :title, '{}', '{}', :now) "
+                    "RETURNING id"
+                ),
+                {
+                    "key": key,
+                    "hash": hashlib.sha256(key.encode()).hexdigest(),
+                    "print": fingerprint(article),
+                    "source": source_id,
+                    "article": article_id,
+                    "title": article.title,
+                    "now": now,
+                },
+            ).scalar_one()
+        )
+    return page_ids
+
+
 def test_migration_0005_qualifies_stored_urlless_keys_by_their_source(database_url):
     """A URL-less page stored by the previous release is still recognised after upgrade."""
     store = Store(database_url)
     try:
         upgrade(store, "0004")
         article = make_article()
-        first = save(store, article)
         legacy = f"sha256:{article.content_hash}"  # the key the previous release wrote
         with store.engine.begin() as conn:
-            conn.execute(
-                text("UPDATE pages SET identity_key = :key, identity_hash = :hash"),
-                {"key": legacy, "hash": hashlib.sha256(legacy.encode()).hexdigest()},
-            )
+            (page_id,) = insert_legacy(conn, article, keys=[legacy])
         upgrade(store)
         with store.read() as session:
-            assert session.get(Page, first.page_id).identity_key == identity_key(article)
+            assert session.get(Page, page_id).identity_key == identity_key(article)
         assert save(store, make_article()).status is SaveStatus.KNOWN
         assert count(store, Page) == 1
+    finally:
+        store.dispose()
+
+
+def test_migration_0009_makes_the_first_page_the_lead_and_keeps_bylines(database_url):
+    """Stored articles keep what they showed: their first page leads, pages get its byline."""
+    store = Store(database_url)
+    try:
+        upgrade(store, "0008")
+        with store.engine.begin() as conn:
+            ids = insert_legacy(conn, make_article(), keys=["url:a", "url:b"], byline="By Kim")
+        upgrade(store)
+        with store.read() as session:
+            (article,) = session.scalars(select(Article)).all()
+            assert article.lead_page_id == min(ids)
+            assert [session.get(Page, i).byline for i in ids] == ["By Kim", "By Kim"]
+            assert [session.get(Page, i).body for i in ids] == [None, None]
     finally:
         store.dispose()
 

@@ -26,7 +26,7 @@ these flags, so using it here would feed on itself. Run :func:`apply` after inge
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -35,12 +35,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dateline.enrich.date_text import contradiction, find_mentions, resolve_all
 from dateline.enrich.sources import distrusted_dates, is_wire_own
+from dateline.store.lead import FUTURE_TOLERANCE, stated_day
 from dateline.store.models import Article, Page, Source
 
-# A claim may be ahead of the moment we first saw the page by this much and still be
-# credible: naive claims are read as UTC, and local times run up to 14 h ahead of UTC,
-# plus clock skew. Anything further ahead is a date the page could not have known.
-FUTURE_TOLERANCE = timedelta(hours=26)
 # A claim this far from the best evidence gets a page flag. Legitimate syndication posts
 # within a day or two and weekly round-ups within a week; the seeds are 15 and 18 months
 # off. Two weeks keeps honest late pickups unflagged.
@@ -175,17 +172,6 @@ def sort_date_expression() -> ColumnElement[datetime]:
 # --- rules ------------------------------------------------------------------------------
 
 
-def _local_day(claimed: str) -> date | None:
-    """The day in the page's own terms (its zone, or none): what its weekday means."""
-    try:
-        return datetime.fromisoformat(claimed).date()
-    except ValueError:
-        try:
-            return date.fromisoformat(claimed[:10])
-        except ValueError:
-            return None
-
-
 def _check(
     page: Page, source: Source, agency: str | None, mentions: list[Any], now: datetime
 ) -> ClaimCheck:
@@ -196,7 +182,7 @@ def _check(
         if claimed_utc > horizon:
             when = "first seen" if page.first_seen_at <= now else "the site's clock"
             problems.append(f"claims a date in the future (after {when})")
-        day = _local_day(page.claimed_date)
+        day = stated_day(page.claimed_date)
         said = contradiction(mentions, day, wire=agency is not None) if day else None
         if said:
             problems.append(said)

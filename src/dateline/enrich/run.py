@@ -5,7 +5,9 @@
     3. entities    – people, organisations, places, aliases merged
     4. story       – embedding, then join a running story or open one (in time order)
     5. sources     – behaviour scores from all of the above, then dates once more (a
-                     source whose dates are mostly fake makes its claims less credible)
+                     source whose dates are mostly fake makes its claims less credible);
+                     a carrier from a source now scored as a farm stops leading its
+                     article (store.lead), and articles whose lead changed are redone
 
 Near-duplicate detection is not here: it runs inside the store step (a copy attaches to
 its canonical article before anything is written). Every step is idempotent, so
@@ -24,8 +26,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 
 from dateline.clock import site_now
-from dateline.enrich import dates, sources
+from dateline.enrich import dates, dedup, sources
 from dateline.settings import Settings
+from dateline.store import lead
 from dateline.store.db import Store
 from dateline.store.models import Article
 from dateline.store.queries import sort_date
@@ -52,6 +55,7 @@ class EnrichReport:
     with_entities: int = 0
     in_stories: int = 0
     sources_scored: int = 0
+    leads_changed: int = 0  # articles a better carrier now speaks for (store.lead)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -72,8 +76,13 @@ def enrich_articles(
     article_ids: Sequence[int] | None = None,
     *,
     on_progress: Callable[[str, int, int], None] | None = None,
+    relead: bool = True,
 ) -> EnrichReport:
-    """Run every step on ``article_ids`` (default: those not yet enriched by this logic)."""
+    """Run every step on ``article_ids`` (default: those not yet enriched by this logic).
+
+    ``relead``: re-decide which carrier leads each article after scoring sources, and
+    redo the articles whose lead changed (once: the redo does not re-decide again).
+    """
     ids = list(article_ids) if article_ids is not None else pending_articles(store)
     report = EnrichReport(articles=len(ids))
     if not ids:
@@ -100,8 +109,14 @@ def enrich_articles(
     started = time.perf_counter()
     with store.write() as session:
         report.sources_scored = len(sources.score_sources(session, now))
+        # a source now scored as a farm no longer speaks for the articles it carries
+        releaded = lead.redecide_carried(session, signature_of=dedup.signature_of) if relead else []
     report.seconds["sources"] = round(time.perf_counter() - started, 2)
     step("dates again", lambda batch: _dates(store, batch, now, mark=True))
+    if releaded:
+        # their headline or text changed: category, entities and embedding once more
+        enrich_articles(store, settings, releaded, on_progress=on_progress, relead=False)
+        report.leads_changed = len(releaded)
     log.info("enriched articles", extra={"articles": len(ids), "seconds": report.seconds})
     return report
 
@@ -157,8 +172,11 @@ def _entities(store: Store, batch: list[int]) -> int:
 
 
 def _stories(store: Store, batch: list[int], clusterer: StoryClusterer) -> int:
+    from dateline.enrich.embed import ensure_vectors
+
     done = 0
     with store.write() as session:
+        ensure_vectors(session, batch)  # an article whose lead's text replaced its own
         for article_id in batch:
             done += clusterer.assign(session, article_id) is not None
     return done

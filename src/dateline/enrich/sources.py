@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dateline.enrich.source_signals import category_is_wrong, links_unrelated
+from dateline.store.lead import TRUSTED_SCORE
 from dateline.store.models import Article, Page, Source
 
 # Weights of the rates; they sum to 1. Fake dates mislead readers most; a wrong category
@@ -42,7 +43,6 @@ MIN_DATED_PAGES_FOR_DISTRUST = 3
 # List demotion: sources at or above TRUSTED_SCORE keep their rank; below, the multiplier
 # falls linearly to DEMOTION_FLOOR at score 0. A floor, not zero: a farm's page stays
 # findable, and its text usually belongs to a better source's canonical article anyway.
-TRUSTED_SCORE = 0.8
 DEMOTION_FLOOR = 0.25
 # Hosts that are a wire agency's own site, and the agency (as in extract.wire.AGENCIES).
 WIRE_HOSTS = {

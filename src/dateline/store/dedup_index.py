@@ -53,6 +53,11 @@ class IndexedSignature(Protocol):
         ...
 
     @property
+    def size(self) -> int:
+        """How many shingles the text has: which of two copies holds more of it."""
+        ...
+
+    @property
     def buckets(self) -> list[tuple[int, int]]:
         """(band, bucket) pairs, bands numbered from 0; buckets are signed 64-bit ints."""
         ...

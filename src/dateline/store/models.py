@@ -93,6 +93,9 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(IdType, index=True)
     # Bumped when enrichment logic changes, so re-enrichment is idempotent and targeted.
     enrich_version: Mapped[int | None] = mapped_column(Integer)
+    # The carrier whose headline, text, byline, source and claims speak for the article
+    # (migration 0009; chosen by store.lead). No foreign key: pages reference articles.
+    lead_page_id: Mapped[int | None] = mapped_column(IdType)
 
     pages: Mapped[list[Page]] = relationship(back_populates="article")
 
@@ -143,6 +146,10 @@ class Page(Base):
     first_seen_at: Mapped[datetime] = mapped_column(DateTime)
     # Set by the enrich stage when the page's claimed date is far from the evidence.
     date_flag: Mapped[str | None] = mapped_column(Text)
+    # The page's own clean text when it differs from its article's (a near-copy, or a
+    # former lead), so a better carrier can take over the article (migration 0009).
+    body: Mapped[str | None] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(String(512))
 
     source: Mapped[Source] = relationship(back_populates="pages")
     article: Mapped[Article] = relationship(back_populates="pages")

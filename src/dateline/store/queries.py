@@ -188,11 +188,6 @@ def _claim_key_postgresql(element: _ClaimKey, compiler: Any, **kw: Any) -> str:
     return f"lower(btrim({arg}, ' ' || chr(9) || chr(10) || chr(13)) COLLATE \"C\")"
 
 
-def _primary_pages() -> Select[*tuple[Any, ...]]:
-    """The first page that carried each article: its source and claims speak for it."""
-    return select(Page.article_id, func.min(Page.id).label("page_id")).group_by(Page.article_id)
-
-
 def carriers(session: Session, article_id: int) -> list[Carrier]:
     """Every page version carrying ``article_id``, in the order we first saw them: its
     provenance (a near-copy attaches to the article it copies, keeping its own claims)."""
@@ -236,8 +231,11 @@ def get_article(session: Session, article_id: int) -> ArticleDetail | None:
     if not pages:
         return None
     carriers = [_carrier(p, s) for p, s in pages]
-    first_page, first_source = pages[0]
-    category, is_claim = category_label(article.category, first_page.claimed_category)
+    # the best carrier (store.lead) speaks for the article: its source, its claims
+    lead_page, lead_source = next(
+        ((p, s) for p, s in pages if p.id == article.lead_page_id), pages[0]
+    )
+    category, is_claim = category_label(article.category, lead_page.claimed_category)
     stats = session.get(ArticleStats, article_id)
     return ArticleDetail(
         id=article.id,
@@ -253,10 +251,10 @@ def get_article(session: Session, article_id: int) -> ArticleDetail | None:
         word_count=article.word_count,
         category=category,
         category_is_claim=is_claim,
-        claimed_category=first_page.claimed_category,
-        source_id=first_source.id,
-        source_name=first_source.name,
-        source_url=first_page.canonical_url or first_page.url or first_source.home_url,
+        claimed_category=lead_page.claimed_category,
+        source_id=lead_source.id,
+        source_name=lead_source.name,
+        source_url=lead_page.canonical_url or lead_page.url or lead_source.home_url,
         carriers=carriers,
         views=stats.views if stats else 0,
         reactions=stats.reactions if stats else 0,
@@ -325,9 +323,8 @@ class ListFilter:
 
 
 def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...]]:
-    """Articles with their primary page's source and claimed category, newest first."""
+    """Articles with their lead page's source and claimed category, newest first."""
     filters = filters or ListFilter()
-    primary = _primary_pages().subquery()
     query = (
         select(
             Article.id,
@@ -339,8 +336,7 @@ def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...
             Page.claimed_category,
             Article.category.label("classified_category"),
         )
-        .join(primary, primary.c.article_id == Article.id)
-        .join(Page, Page.id == primary.c.page_id)
+        .join(Page, Page.id == Article.lead_page_id)
         .join(Source, Source.id == Page.source_id)
         .where(Article.superseded_by_id.is_(None))
     )
@@ -420,12 +416,10 @@ def category_condition(label: str) -> ColumnElement[bool]:
 
 def categories(session: Session) -> list[tuple[str, int]]:
     """Category labels with article counts, largest first (claims where not classified)."""
-    primary = _primary_pages().subquery()
     rows = session.execute(
         select(Article.category, Page.claimed_category, func.count())
-        .select_from(primary)
-        .join(Page, Page.id == primary.c.page_id)
-        .join(Article, Article.id == primary.c.article_id)
+        .select_from(Article)
+        .join(Page, Page.id == Article.lead_page_id)
         .where(Article.superseded_by_id.is_(None))
         .group_by(Article.category, Page.claimed_category)
     ).all()

@@ -12,8 +12,11 @@ Identity rules (documented in the README):
 * a page whose body is the same text as a stored article (same normalised body hash), or a
   near-copy of a canonical one (MinHash LSH, :mod:`dateline.store.dedup_index`: chrome
   added, paragraphs dropped or reordered, a sentence edited, dates changed), attaches to
-  that article: the article keeps its text, the page keeps its claims. A new version of a
-  page never attaches to the text its previous version carried: the edit is kept.
+  that article and keeps its claims (and its own text, when it differs). Which carrier's
+  headline, text and source the article shows is then decided again among all of them
+  (:mod:`dateline.store.lead`), so the order pages arrive in does not matter. A new
+  version of a page never attaches to the text its previous version carried: the edit is
+  kept.
 
 The signatures are computed above the store (the enrich stage's dedup module): the caller
 passes the function as ``signature_of``, so the store imports nothing from enrich.
@@ -35,7 +38,7 @@ from sqlalchemy.orm import Session
 from dateline.extract.dates import to_utc_naive
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.raw import RawDocument
-from dateline.store import dedup_index
+from dateline.store import dedup_index, lead
 from dateline.store.dedup_index import SignatureOf
 from dateline.store.models import NEAR_COPY_KEY, Article, Page, Source
 
@@ -157,8 +160,14 @@ def save_article(
     page = _new_page(article, raw, key, key_hash, print_, source, stored, latest, now)
     if near is not None:
         page.extra = {**page.extra, NEAR_COPY_KEY: near}
+    if article.body_hash != stored.body_hash:
+        page.body = article.body  # its own text, should it lead the article one day
     session.add(page)
     session.flush()
+    if stored.lead_page_id is None:
+        stored.lead_page_id = page.id  # a new article: its only carrier
+    else:
+        lead.redecide(session, stored, signature_of=signature_of)
     if latest is not None and latest.article_id != stored.id:
         _supersede_if_orphaned(session, latest.article_id, stored.id, key_hash)
     _stage(on_stage, "page")
@@ -283,6 +292,7 @@ def _new_page(
         raw_sha256=raw.sha256,
         title=article.title,
         site_name=article.site_name,
+        byline=article.byline,
         claimed_date=claimed.isoformat() if claimed else None,
         claimed_date_utc=to_utc_naive(claimed.value) if claimed else None,
         claimed_date_has_tz=claimed.has_timezone if claimed else None,

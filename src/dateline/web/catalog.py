@@ -1,7 +1,7 @@
 """An in-memory index of every listed article, and the simple rankers served from it.
 
 With 100,000 articles, every list the site shows — Related's candidates, "newest not yet
-seen", the home sections — is a ``latest()`` query whose primary-page ``GROUP BY`` costs
+seen", the home sections — is a ``latest()`` query that sorts the whole article table,
 hundreds of milliseconds on SQLite. Each web worker therefore keeps the summaries of all
 listed articles in memory, newest first (about 1 KB per article), and answers those lists
 by scanning it.
