@@ -1,8 +1,9 @@
 """Read-side queries the site and the API share: article detail, keyset-paginated lists.
 
-Every list that can grow pages by a keyset ``(sort date, id)`` rather than an offset, so
-page 500 costs what page 1 costs and a new article never shifts a reader's next page.
-The sort date is the best-evidence publication date, or first-seen when there is none.
+Every list that can grow pages by a keyset ``(undated, sort date, id)`` rather than an
+offset, so page 500 costs what page 1 costs and a new article never shifts a reader's next
+page. The sort date is the best-evidence publication date (never later than first seen);
+articles without one come after all dated ones, by when we first saw them (``sort_date``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import base64
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, String, and_, case, func, or_, select
@@ -41,14 +42,18 @@ _SLUG_DROP = re.compile(r"[^\w\s-]")
 _SLUG_GAPS = re.compile(r"[\s_-]+")
 
 # Lists sort by the best-evidence date, but never by one later than when we first saw the
-# article (a content farm's future date, or a raw claim not yet assessed): then first-seen.
+# article (a raw claim not yet assessed, or a naive local time read as UTC): then by first
+# seen. An article with no credible date at all is *undated*: it sorts after every dated
+# article, by first seen among the undated. First seen is when *we* saw it, not when it
+# was published: a newsroom's archive, or its own pages ingested today, or a content
+# farm's copy whose date we rejected, would otherwise sit above all the dated news.
+# Lists order by (sort_undated, sort_date desc, id desc); a Cursor carries all three.
+has_date = Article.published_at.is_not(None)
 sort_date = case(
-    (
-        and_(Article.published_at.is_not(None), Article.published_at <= Article.first_seen_at),
-        Article.published_at,
-    ),
+    (Article.published_at <= Article.first_seen_at, Article.published_at),
     else_=Article.first_seen_at,
 )
+sort_undated = case((has_date, 0), else_=1)
 
 
 def slugify(text: str) -> str:
@@ -98,6 +103,10 @@ class ArticleSummary:
     source_name: str
     category: str
     category_is_claim: bool
+    # ``published_at`` in the lead page's own offset, when its claim gave one (see
+    # :func:`in_claimed_zone`); and when we first saw the article, said of undated ones.
+    published_local: datetime | None = None
+    first_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ class ArticleDetail:
     story_id: int | None = None
     story_label: str | None = None
     entities: list[EntityRef] = field(default_factory=list)
+    published_local: datetime | None = None  # see ArticleSummary
 
     @property
     def paragraphs(self) -> list[str]:
@@ -186,6 +196,25 @@ def _claim_key_postgresql(element: _ClaimKey, compiler: Any, **kw: Any) -> str:
     # Under the "C" collation PostgreSQL's lower() folds ASCII only, as SQLite's does.
     arg = compiler.process(element.clauses, **kw)
     return f"lower(btrim({arg}, ' ' || chr(9) || chr(10) || chr(13)) COLLATE \"C\")"
+
+
+def in_claimed_zone(claimed: str | None, at: datetime | None) -> datetime | None:
+    """``at`` (naive UTC) in the offset of the ``claimed`` date, when the claim gave one.
+
+    A page dated "Thu, 26 Nov 2026 22:05 -0500" claims "2026-11-26T22:05:00-05:00", which
+    is 27 November 03:05 UTC: shown in the publisher's zone, it is 26 November, 22:05
+    -05:00. None when there is no date or the claim gave no zone (a naive claim's wall
+    time is stored as it was stated, and a day stays a day).
+    """
+    if at is None or not claimed:
+        return None
+    try:
+        stated = datetime.fromisoformat(claimed)
+    except ValueError:
+        return None
+    if stated.tzinfo is None:
+        return None
+    return at.replace(tzinfo=UTC).astimezone(stated.tzinfo)
 
 
 def carriers(session: Session, article_id: int) -> list[Carrier]:
@@ -264,6 +293,7 @@ def get_article(session: Session, article_id: int) -> ArticleDetail | None:
         story_id=article.story_id,
         story_label=_story_label(session, article.story_id),
         entities=article_entities(session, article_id, limit=MAX_ENTITIES_SHOWN),
+        published_local=in_claimed_zone(lead_page.claimed_date, article.published_at),
     )
 
 
@@ -290,14 +320,16 @@ def article_entities(
 
 @dataclass(frozen=True)
 class Cursor:
-    """Keyset position: the sort date and id of the last item shown."""
+    """Keyset position of the last item shown: its sort date, whether it is undated (see
+    ``sort_undated``) and its id."""
 
     at: datetime
     id: int
+    undated: bool = False
 
     def encode(self) -> str:
-        raw = f"{self.at.isoformat()}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        raw = f"{self.at.isoformat()}|{self.id}" + ("|u" if self.undated else "")
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str | None) -> Cursor | None:
@@ -306,10 +338,26 @@ class Cursor:
             return None
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            at, ident = raw.split("|")
-            return cls(datetime.fromisoformat(at), int(ident))
+            at, ident, *flag = raw.split("|")
+            if flag not in ([], ["u"]):
+                return None
+            return cls(datetime.fromisoformat(at), int(ident), undated=bool(flag))
         except (ValueError, UnicodeDecodeError):
             return None
+
+    @classmethod
+    def of(cls, row: Any) -> Cursor:
+        """The position of a ``summaries_query`` row."""
+        return cls(row.sort_at, row.id, undated=bool(row.sort_undated))
+
+    def rows_after(self) -> ColumnElement[bool]:
+        """Rows after this position in the lists' order (dated first, newest, id)."""
+        later = or_(sort_date < self.at, and_(sort_date == self.at, Article.id < self.id))
+        return or_(sort_undated > int(self.undated), and_(sort_undated == int(self.undated), later))
+
+
+# Every list's order; Cursor.rows_after pages through it.
+LIST_ORDER = (sort_undated.asc(), sort_date.desc(), Article.id.desc())
 
 
 @dataclass(frozen=True)
@@ -335,6 +383,9 @@ def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...
             Source.name.label("source_name"),
             Page.claimed_category,
             Article.category.label("classified_category"),
+            sort_undated.label("sort_undated"),
+            Article.first_seen_at,
+            Page.claimed_date.label("lead_claimed_date"),
         )
         .join(Page, Page.id == Article.lead_page_id)
         .join(Source, Source.id == Page.source_id)
@@ -368,6 +419,8 @@ def to_summary(row: Any) -> ArticleSummary:
         source_name=row.source_name,
         category=category,
         category_is_claim=is_claim,
+        published_local=in_claimed_zone(row.lead_claimed_date, row.published_at),
+        first_seen_at=row.first_seen_at,
     )
 
 
@@ -377,14 +430,10 @@ def latest(
     """One page of the newest articles and the cursor of the next page (None at the end)."""
     query = summaries_query(filters)
     if after is not None:
-        query = query.where(
-            or_(sort_date < after.at, and_(sort_date == after.at, Article.id < after.id))
-        )
-    rows = session.execute(
-        query.order_by(sort_date.desc(), Article.id.desc()).limit(limit + 1)
-    ).all()
+        query = query.where(after.rows_after())
+    rows = session.execute(query.order_by(*LIST_ORDER).limit(limit + 1)).all()
     items = [to_summary(r) for r in rows[:limit]]
-    cursor = Cursor(rows[limit - 1].sort_at, rows[limit - 1].id) if len(rows) > limit else None
+    cursor = Cursor.of(rows[limit - 1]) if len(rows) > limit else None
     return items, cursor
 
 

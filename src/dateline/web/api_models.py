@@ -4,7 +4,8 @@ The library returns frozen dataclasses (``ArticleSummary``, ``ArticleDetail``, `
 ``SearchHit``); the API turns them into Pydantic models here so ``/api/openapi.json``
 documents real schemas and schemathesis can check every response against them.
 
-Conventions, stated once: datetimes are ISO 8601 in UTC with an explicit ``Z``; a category
+Conventions, stated once: datetimes are ISO 8601 in UTC with an explicit ``Z``, except
+``published_local``, the same instant in the publisher's own offset; a category
 marked ``category_is_claim`` is the source's own label, not Dateline's; anything a carrying
 page *claimed* (date, category, counts) sits under ``claims`` and is never our number.
 """
@@ -29,6 +30,16 @@ def utc(at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+PUBLISHED_AT = (
+    "The best-evidence publication date, in UTC; null when no date is credible (then only"
+    " first_seen_at is known, and no publication date is made up)."
+)
+PUBLISHED_LOCAL = (
+    "published_at in the offset the lead page stated, as the publisher would write it"
+    " (2026-11-26T22:05:00-05:00); null when that page gave no time zone."
+)
+
+
 class ErrorBody(BaseModel):
     status: int = Field(description="The HTTP status, repeated for clients that lose it.")
     code: str = Field(description="Short stable code: not_found, invalid, bad_cursor, …")
@@ -46,11 +57,13 @@ class Summary(BaseModel):
     title: str
     slug: str
     url: str = Field(description="The article page on this site (a path).")
-    published_at: datetime | None
+    published_at: datetime | None = Field(description=PUBLISHED_AT)
     source_id: int
     source_name: str
     category: str
     category_is_claim: bool = Field(description="True: the source's own category, a claim.")
+    published_local: datetime | None = Field(description=PUBLISHED_LOCAL)
+    first_seen_at: datetime | None = Field(description="When Dateline first saw it (UTC).")
 
 
 class ArticleListOut(BaseModel):
@@ -102,7 +115,8 @@ class ArticleOut(BaseModel):
     dateline: str | None
     agency: str | None
     byline: str | None
-    published_at: datetime | None
+    published_at: datetime | None = Field(description=PUBLISHED_AT)
+    published_local: datetime | None = Field(description=PUBLISHED_LOCAL)
     first_seen_at: datetime
     word_count: int
     category: str
@@ -210,6 +224,8 @@ def summary_out(s: ArticleSummary) -> Summary:
         source_name=s.source_name,
         category=s.category,
         category_is_claim=s.category_is_claim,
+        published_local=s.published_local,
+        first_seen_at=utc(s.first_seen_at),
     )
 
 
@@ -244,6 +260,7 @@ def article_out(a: ArticleDetail, reacted: bool) -> ArticleOut:
         agency=a.agency,
         byline=a.byline,
         published_at=utc(a.published_at),
+        published_local=a.published_local,
         first_seen_at=utc(a.first_seen_at) or a.first_seen_at,
         word_count=a.word_count,
         category=a.category,

@@ -54,7 +54,9 @@ def json_ld(article: ArticleDetail, base_url: str) -> str:
         "inLanguage": article.language or None,
         "wordCount": article.word_count,
     }
-    if article.published_at:
+    if article.published_local:  # the publisher's own offset, when its page gave one
+        data["datePublished"] = article.published_local.isoformat()
+    elif article.published_at:
         data["datePublished"] = article.published_at.isoformat() + "Z"
     if article.byline:
         data["author"] = {"@type": "Person", "name": article.byline}

@@ -40,7 +40,7 @@ from dateline.store.db import Store
 from dateline.store.models import Event, Page
 from dateline.store.queries import (
     ArticleSummary,
-    sort_date,
+    Cursor,
     summaries_query,
     to_summary,
 )
@@ -53,7 +53,7 @@ RECOMMENDATION_WINDOW_SLACK = 40
 
 
 class Catalog:
-    """Summaries of every listed article, newest first (``sort date``, then id)."""
+    """Summaries of every listed article in the lists' order (``queries.LIST_ORDER``)."""
 
     def __init__(
         self, store: Store, check_seconds: float, refresher: Refresher | None = None
@@ -63,6 +63,7 @@ class Catalog:
         self.refresher = refresher
         self.items: list[ArticleSummary] = []
         self.sort_at: dict[int, datetime] = {}
+        self.undated: frozenset[int] = frozenset()
         self.by_id: dict[int, ArticleSummary] = {}
         self.version: Version | None = None
         self._words: dict[int, set[str]] = {}
@@ -114,16 +115,23 @@ class Catalog:
             self._checked = started
 
     def _load(self, version: Version) -> None:
-        query = summaries_query().add_columns(sort_date.label("sort_key"))
         with self.store.read() as session:
-            rows = session.execute(query).all()
-        pairs = sorted(((r.sort_key, r.id, to_summary(r)) for r in rows), reverse=True)
+            rows = session.execute(summaries_query()).all()
+        # LIST_ORDER: dated before undated, then sort date descending, then id descending.
+        keyed = sorted(
+            ((-r.sort_undated, r.sort_at, r.id, to_summary(r)) for r in rows), reverse=True
+        )
         # Swap whole objects: readers in other threads see the old or the new index.
-        self.sort_at = {aid: at for at, aid, _ in pairs}
-        self.by_id = {s.id: s for _, _, s in pairs}
-        self.items = [s for _, _, s in pairs]
+        self.sort_at = {aid: at for _, at, aid, _ in keyed}
+        self.undated = frozenset(aid for flag, _, aid, _ in keyed if flag)
+        self.by_id = {s.id: s for *_, s in keyed}
+        self.items = [s for *_, s in keyed]
         self._words = {}
         self.version = version
+
+    def cursor(self, article_id: int) -> Cursor:
+        """The keyset position of a listed article, as ``latest()`` would give it."""
+        return Cursor(self.sort_at[article_id], article_id, article_id in self.undated)
 
     # --- queries ---------------------------------------------------------------------------
 

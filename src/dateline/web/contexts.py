@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE, Ranked, Rankers
 from dateline.store.models import Article
-from dateline.store.queries import ArticleDetail, ArticleSummary, Carrier, summaries_by_id
+from dateline.store.queries import (
+    ArticleDetail,
+    ArticleSummary,
+    Carrier,
+    in_claimed_zone,
+    summaries_by_id,
+)
 
 # How :mod:`dateline.enrich.dates` writes its prose: an article's date reason joins its
 # reasons with "; ", a page's date flag joins "claimed DATE" and its problems with " · ".
@@ -160,12 +166,19 @@ def recommendation_list(
 
 
 def date_claims(article: ArticleDetail) -> list[DateClaim]:
-    """Claims of carrying pages whose day differs from the date we show."""
-    ours = article.published_at.date().isoformat() if article.published_at else None
+    """Claims of carrying pages whose day differs from the date we show, each day read in
+    the claim's own zone ("2026-11-26T22:05:00-05:00" is our 27 November 03:05 UTC)."""
+
+    def ours(claimed: str) -> str | None:
+        at = article.published_at
+        if at is None:
+            return None
+        return (in_claimed_zone(claimed, at) or at).date().isoformat()
+
     return [
         DateClaim(c.source_name, c.claimed_date)
         for c in article.carriers
-        if c.claimed_date and c.claimed_date[:10] != ours
+        if c.claimed_date and c.claimed_date[:10] != ours(c.claimed_date)
     ]
 
 

@@ -1,11 +1,12 @@
 """What the RSS and Atom feeds show: the newest articles, with a lead and their credit.
 
-Dates: an item's date is the article's best-evidence publication date, or when we first
-saw it when it has none (the same sort date as every list on the site). Feeds never put
-an article on top because it *claims* a date in the future (a content farm's trick): an
-article published more than ``FUTURE_SLACK`` after the site's clock is left out of the
-feeds until the clock catches up. First-seen dates are our own record, never a claim, so
-undated articles are always eligible.
+Dates: items are in the site's list order (``queries.LIST_ORDER``). An item's publication
+date is the article's best-evidence date; an undated article has none, and the feeds say
+none (no RSS ``pubDate``, no Atom ``published``): its Atom ``updated`` is when we first saw
+it, our own record, never presented as a publication date. Feeds never put an article on
+top because it *claims* a date in the future (a content farm's trick): an article
+published more than ``FUTURE_SLACK`` after the site's clock is left out of the feeds until
+the clock catches up; undated articles are always eligible.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from dateline.store.models import Article, Page
 from dateline.store.queries import (
+    LIST_ORDER,
     ListFilter,
     category_label,
     slugify,
-    sort_date,
     summaries_query,
 )
 from dateline.web.article_meta import CREDITS
@@ -57,8 +58,8 @@ class FeedItem:
     id: int
     title: str
     slug: str
-    date: datetime  # naive UTC: published_at, else first_seen_at
-    published_at: datetime | None
+    date: datetime  # naive UTC: published_at, else first_seen_at (Atom's "updated")
+    published_at: datetime | None  # None: undated, no publication date is given
     first_seen_at: datetime
     lead: str
     source_id: int
@@ -102,12 +103,9 @@ def feed_items(
     """The newest ``limit`` articles (of ``category`` or a story), none dated implausibly late."""
     query = (
         summaries_query(ListFilter(category=category, story_id=story_id))
-        .add_columns(
-            Article.first_seen_at,
-            func.substr(Article.body, 1, LEAD_SOURCE_CHARS).label("body_start"),
-        )
+        .add_columns(func.substr(Article.body, 1, LEAD_SOURCE_CHARS).label("body_start"))
         .where(or_(Article.published_at.is_(None), Article.published_at <= horizon(now)))
-        .order_by(sort_date.desc(), Article.id.desc())
+        .order_by(*LIST_ORDER)
         .limit(limit)
     )
     rows = session.execute(query).all()
@@ -119,7 +117,7 @@ def feed_items(
                 id=row.id,
                 title=row.title,
                 slug=slugify(row.title),
-                date=row.sort_at,
+                date=row.published_at or row.first_seen_at,
                 published_at=row.published_at,
                 first_seen_at=row.first_seen_at,
                 lead=lead_of(row.body_start or ""),

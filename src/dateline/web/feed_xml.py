@@ -90,7 +90,8 @@ def rss(meta: FeedMeta, items: list[FeedItem]) -> bytes:
         _sub(entry, "title", item.title)
         _sub(entry, "link", base + article_path(item.id, item.slug))
         _sub(entry, "guid", f"{base}/a/{item.id}", isPermaLink="true")
-        _sub(entry, "pubDate", rfc822(item.date))
+        if item.published_at is not None:  # an undated item gets no invented date
+            _sub(entry, "pubDate", rfc822(item.published_at))
         _sub(entry, "description", _description(item))
         _sub(entry, "category", item.category)
         _sub(entry, "source", item.source_name, url=f"{base}/source/{item.source_id}")

@@ -9,12 +9,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dateline.enrich.entity_queries import entity_page
 from dateline.errors import NotFound
-from dateline.store.models import Entity, Story
-from dateline.store.queries import ArticleSummary, ListFilter, latest
+from dateline.store.models import Article, Entity, Story
+from dateline.store.queries import (
+    ArticleSummary,
+    ListFilter,
+    has_date,
+    latest,
+    summaries_by_id,
+)
 from dateline.web.contexts import to_jsonable
 from dateline.web.feed_data import feed_items
 from dateline.web.feed_xml import FeedMeta, atom, rss
@@ -37,6 +43,13 @@ class StoryPage:
     key_entities: list[dict[str, Any]]
     timeline: list[ArticleSummary] = field(default_factory=list)
     kind: str = "story"
+    # What the page says of its span: its first and last dated articles (their dates as
+    # every list shows them), apart from the undated ones, of which only when we first saw
+    # them is known (``first_seen_at`` above mixes both: it orders the clusterer's work).
+    first_dated: ArticleSummary | None = None
+    last_dated: ArticleSummary | None = None
+    undated: int = 0
+    undated_first_seen: datetime | None = None
 
 
 def story_page(site: Site, story_id: int) -> StoryPage | None:
@@ -46,6 +59,16 @@ def story_page(site: Site, story_id: int) -> StoryPage | None:
         if story is None or story.merged_into is not None:
             return None
         items, _ = latest(session, limit=STORY_TIMELINE_SIZE, filters=ListFilter(story_id=story_id))
+        members = (Article.story_id == story_id, Article.superseded_by_id.is_(None))
+        ends = [
+            session.scalar(select(Article.id).where(*members, has_date).order_by(o).limit(1))
+            for o in (Article.published_at.asc(), Article.published_at.desc())
+        ]
+        dated = {s.id: s for s in summaries_by_id(session, [i for i in ends if i])}
+        first, last = (dated.get(i or 0) for i in ends)
+        undated, undated_seen = session.execute(
+            select(func.count(), func.min(Article.first_seen_at)).where(*members, ~has_date)
+        ).one()
         return StoryPage(
             id=int(story.id),
             label=story.label,
@@ -53,7 +76,15 @@ def story_page(site: Site, story_id: int) -> StoryPage | None:
             first_seen_at=story.first_seen_at,
             last_seen_at=story.last_seen_at,
             key_entities=_named(session, story.key_entities or []),
-            timeline=list(reversed(items)),
+            # oldest first, then those of unknown date in the order we first saw them
+            timeline=[
+                *reversed([a for a in items if a.published_at is not None]),
+                *reversed([a for a in items if a.published_at is None]),
+            ],
+            first_dated=first,
+            last_dated=last,
+            undated=int(undated),
+            undated_first_seen=undated_seen,
         )
 
 

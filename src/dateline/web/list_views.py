@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dateline.store.queries import (
     UNCATEGORISED,
+    ArticleSummary,
     Cursor,
     ListFilter,
     categories,
     get_source,
     is_claim_label,
     latest,
+    summaries_by_id,
 )
 from dateline.store.search import SearchHit, search_articles
 from dateline.web.contexts import ListPage, entries
@@ -109,6 +111,8 @@ class SearchResults:
     next_cursor: str | None
     title: str = "Search"
     kind: str = "search"
+    # The hits' summaries by id: their dates as every list shows them (publisher's zone).
+    articles: dict[int, ArticleSummary] = field(default_factory=dict)
 
 
 def search_page(site: Site, q: str, after: str | None) -> SearchResults:
@@ -120,9 +124,11 @@ def search_page(site: Site, q: str, after: str | None) -> SearchResults:
         page = search_articles(
             session, q, limit=LIST_PAGE_SIZE, after=after, dialect=site.store.dialect
         )
+        found = summaries_by_id(session, [h.article_id for h in page.hits])
     return SearchResults(
         query=q,
         hits=list(page.hits),
         next_cursor=page.next.encode() if page.next else None,
         title=f"Search: {q}",
+        articles={s.id: s for s in found},
     )

@@ -8,7 +8,7 @@ Ranking query, not one query per section.
 
 from __future__ import annotations
 
-from dateline.store.queries import Cursor, slugify
+from dateline.store.queries import slugify
 from dateline.web.contexts import ListPage
 from dateline.web.site_core import SiteCore
 
@@ -27,7 +27,7 @@ class HomePage(SiteCore):
         cursor = None
         if len(items) > HOME_LATEST:
             last = items[HOME_LATEST - 1]
-            cursor = Cursor(catalog.sort_at[last.id], last.id)
+            cursor = catalog.cursor(last.id)
         with self.store.read() as session:
             ranked = self.rankers.ranking(session, self.now(), HOME_MOST_READ)
         read = [r for r in ranked if not r.filler]  # nothing read: no "Most read"
