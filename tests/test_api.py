@@ -116,7 +116,7 @@ def test_source_filter_and_source_detail(live_site):
         source_id = first["source_id"]
         source = ok(c.get(f"/api/v1/sources/{source_id}"))
         assert source["id"] == source_id and source["name"] == first["source_name"]
-        assert set(source) == {"id", "name", "home_url", "kind"}
+        assert set(source) == {"id", "name", "home_url", "kind", "score"}
         items = all_pages(c, limit=100, source=source_id)
         assert first["id"] in {i["id"] for i in items}
         for item in items[:5]:
@@ -445,6 +445,7 @@ API_ROUTES = {
     ("get", "/api/v1/recommendations"),
     ("get", "/api/v1/search"),
     ("get", "/api/v1/categories"),
+    ("get", "/api/v1/sources"),
     ("get", "/api/v1/sources/{source_id}"),
     ("get", "/api/v1/reader"),
 }

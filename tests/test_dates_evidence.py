@@ -97,7 +97,7 @@ def test_wire_original_dates_the_copy_and_flags_its_claim(store, settings, seed_
     ingest(store, settings, ap, seed_004)
     with store.write() as s:
         assert mark_wire_sources(s) == 1
-        assert s.scalars(select(Source).where(Source.key == "apnews.com")).one().kind == "wire"
+        assert s.scalars(select(Source).where(Source.key == "https://apnews.com|ap news")).one().kind == "wire"
         article = only_article(s)  # same text: the seed page is a copy of the wire's page
         first = dates.apply(s, article.id, NOW)
         assert article.published_at == datetime(2023, 10, 20)
@@ -163,7 +163,7 @@ def test_future_claim_is_not_credible(store, settings, tmp_path):
         dates.apply(s, article.id, NOW)
         assert article.published_at == datetime(2020, 1, 2)
         assert article.date_status == "flagged"
-        flags = {p.source.key: p.date_flag for p in article.pages}
+        flags = {p.source.name: p.date_flag for p in article.pages}
         assert flags == {
             "a.example": "claimed 2099-01-01 · earliest evidence 2020-01-02 · "
             "claims a date in the future (after the site's clock)",

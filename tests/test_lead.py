@@ -3,9 +3,6 @@ real pipeline, in both orders, on both engines (issue 14, item 1)."""
 
 from __future__ import annotations
 
-import html
-from pathlib import Path
-
 from sqlalchemy import select
 
 from dateline.enrich import dedup
@@ -13,6 +10,7 @@ from dateline.pipeline import ingest_many
 from dateline.store import lead
 from dateline.store.models import Article, Page, Source
 from dateline.store.queries import carriers, get_article, latest
+from news_pages import write_pages
 
 PARAGRAPHS = [
     "HARBOR CITY — The Fremont Street bridge will close for six weeks from Monday while "
@@ -28,31 +26,6 @@ PARAGRAPHS = [
     "Residents can follow the works on the city's website, where a camera shows the "
     "site, and a public meeting will be held at the library on the first Thursday.",
 ]
-
-
-def page_html(
-    *,
-    site: str,
-    url: str,
-    title: str,
-    paragraphs: list[str],
-    published: str,
-    section: str,
-    byline: str,
-) -> str:
-    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(title)} - {html.escape(site)}</title>
-<link rel="canonical" href="{url}">
-<meta property="og:site_name" content="{html.escape(site)}">
-<meta property="og:title" content="{html.escape(title)}">
-<meta property="article:published_time" content="{published}">
-<meta property="article:section" content="{html.escape(section)}">
-<meta name="author" content="{html.escape(byline)}">
-</head><body><article><h1>{html.escape(title)}</h1>
-<p class="byline">By {html.escape(byline)}</p>
-{body}
-</article></body></html>"""
 
 
 ORIGINAL = dict(
@@ -73,15 +46,6 @@ COPY = dict(
     section="Markets",
     byline="DailyBuzz Staff",
 )
-
-
-def write_pages(folder: Path, **pages: dict) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, fields in pages.items():
-        paths[name] = folder / f"{name}.html"
-        paths[name].write_text(page_html(**fields), encoding="utf-8")
-    return paths
 
 
 def shown(store) -> dict:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from dateline.enrich.source_signals import category_is_wrong, links_unrelated
 from dateline.store.lead import TRUSTED_SCORE
 from dateline.store.models import Article, Page, Source
+from dateline.store.sites import host_of
 
 # Weights of the rates; they sum to 1. Fake dates mislead readers most; a wrong category
 # misfiles; filler link lists are a farm's trademark; wire copy alone is often licensed.
@@ -58,7 +59,10 @@ WIRE_HOSTS = {
 
 def wire_agency_of(source: Source) -> str | None:
     """The agency whose own site this source is, by host (subdomains included)."""
-    host = source.key
+    host = host_of(source)
+    if host is None:
+        return None
+    host = host.removeprefix("www.")
     for wire_host, agency in WIRE_HOSTS.items():
         if host == wire_host or host.endswith("." + wire_host):
             return agency

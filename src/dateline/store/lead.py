@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -101,20 +101,17 @@ def stated_day(claimed: str) -> date | None:
             return None
 
 
-def lead_key(c: Candidate) -> tuple[object, ...]:
-    """Sort key of a carrier: the smallest is the lead (rules in the module docstring)."""
+def _rank(c: Candidate) -> tuple[object, ...]:
+    """Rules 1-3 (farm, wire, day): only carriers tied on these compare their texts."""
     farm = c.source_score is not None and c.source_score < TRUSTED_SCORE
     day = c.credible_day
-    return (
-        farm,
-        c.source_kind != "wire",
-        day is None,
-        day or date.max,
-        -c.contains,
-        c.claimed_utc if day is not None and c.claimed_utc is not None else datetime.max,
-        c.first_seen_at,
-        c.page_id,
-    )
+    return (farm, c.source_kind != "wire", day is None, day or date.max)
+
+
+def lead_key(c: Candidate) -> tuple[object, ...]:
+    """Sort key of a carrier: the smallest is the lead (rules in the module docstring)."""
+    instant = c.claimed_utc if c.credible_day is not None and c.claimed_utc else datetime.max
+    return (*_rank(c), -c.contains, instant, c.first_seen_at, c.page_id)
 
 
 def choose(candidates: Sequence[Candidate]) -> Candidate | None:
@@ -142,10 +139,10 @@ def candidates_of(
     signature_of: SignatureOf | None = None,
 ) -> list[Candidate]:
     """The competing carriers: latest versions whose text we hold. With ``signature_of``
-    each is told how many of the others' texts its own contains."""
-    competing = [(p, s) for p, s in _latest_versions(pages) if text_known(p)]
-    holds = _containment_counts(article, [p for p, _ in competing], signature_of)
-    return [
+    those tied on rules 1-3 are told how many of the others' texts theirs contains (the
+    tie is usually a handful of pages, so a story carried by hundreds stays cheap)."""
+    competing = {p.id: (p, s) for p, s in _latest_versions(pages) if text_known(p)}
+    found = [
         Candidate(
             page_id=page.id,
             first_seen_at=page.first_seen_at,
@@ -154,9 +151,17 @@ def candidates_of(
             date_flag=page.date_flag,
             source_score=source.score,
             source_kind=source.kind,
-            contains=holds.get(page.body, 0),
         )
-        for page, source in competing
+        for page, source in competing.values()
+    ]
+    if not found:
+        return found
+    top = min(_rank(c) for c in found)
+    tied = [competing[c.page_id][0] for c in found if _rank(c) == top]
+    holds = _containment_counts(article, tied, signature_of)
+    return [
+        replace(c, contains=holds.get(competing[c.page_id][0].body, 0)) if _rank(c) == top else c
+        for c in found
     ]
 
 

@@ -44,7 +44,7 @@ class Base(DeclarativeBase):
 
 
 class Source(Base):
-    """A site or feed pages come from; ``key`` is its host, or its name when it has no URL."""
+    """A site pages come from: ``key`` is its address and declared name (store.sites)."""
 
     __tablename__ = "sources"
 
@@ -122,7 +122,8 @@ class Page(Base):
     identity_key: Mapped[str] = mapped_column(Text)
     identity_hash: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Indexed: the same page stored from a file and fetched by URL is found by it (0010).
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     input_kind: Mapped[str] = mapped_column(String(16))

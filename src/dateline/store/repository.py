@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,25 +40,9 @@ from dateline.ingest.raw import RawDocument
 from dateline.store import dedup_index, lead
 from dateline.store.dedup_index import SignatureOf
 from dateline.store.models import NEAR_COPY_KEY, Article, Page, Source
-
-# Query parameters that only track a click; two URLs differing in them are one page.
-TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ref_src", "cmpid")
+from dateline.store.sites import UNKNOWN_SOURCE, normalise_url, source_for, source_key
 
 StageHook = Callable[[str], None]
-
-# Names for well-known hosts whose pages do not state one (the bundled Wikinews JSONL,
-# MIND rows): "Wikinews" reads better than "en.wikinews.org". A page's own name wins.
-# The source key of items that name no site and have no URL.
-UNKNOWN_SOURCE = "unknown"
-
-KNOWN_SITE_NAMES = {
-    "en.wikinews.org": "Wikinews",
-    "apnews.com": "AP News",
-    "reuters.com": "Reuters",
-    "bbc.co.uk": "BBC",
-    "bbc.com": "BBC",
-    "msn.com": "MSN",
-}
 
 
 class SaveStatus(StrEnum):
@@ -79,25 +62,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def normalise_url(url: str | None) -> str | None:
-    """Canonical form for identity: http(s) only, lower-case host, no fragment or trackers."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    query = "&".join(
-        kv for kv in parts.query.split("&") if kv and not kv.lower().startswith(TRACKING_PARAMS)
-    )
-    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(
-        SplitResult(parts.scheme.lower(), netloc, parts.path or "/", query, fragment="")
-    )
-
-
 def identity_key(article: ExtractedArticle) -> str:
     """How a page is recognised again: its canonical URL, else its text *at its source*.
 
@@ -108,7 +72,7 @@ def identity_key(article: ExtractedArticle) -> str:
     url = normalise_url(article.canonical_url) or normalise_url(article.url)
     if url:
         return f"url:{url}"
-    source = _source_key(article)[0]
+    source = source_key(article)[0]
     if source == UNKNOWN_SOURCE:
         return f"sha256:{article.content_hash}"
     return f"sha256:{article.content_hash}@{source}"
@@ -152,8 +116,13 @@ def save_article(
     print_ = fingerprint(article)
     if latest is not None and latest.fingerprint == print_:
         return SaveResult(SaveStatus.KNOWN, latest.id, latest.article_id)
+    twin = _same_page_by_other_route(session, key, print_) if latest is None else None
+    if twin is not None:
+        if key.startswith("url:"):
+            _adopt_address(session, twin, article, key, key_hash, source_for(session, article, now))
+        return SaveResult(SaveStatus.KNOWN, twin.id, twin.article_id)
 
-    source = _source_for(session, article, now)
+    source = source_for(session, article, now)
     _stage(on_stage, "source")
     stored, near = _article_for(session, article, now, previous=latest, signature_of=signature_of)
     _stage(on_stage, "article")
@@ -175,32 +144,43 @@ def save_article(
     return SaveResult(status, page.id, stored.id)
 
 
+def _same_page_by_other_route(session: Session, key: str, print_: str) -> Page | None:
+    """The same page stored without an address when this one has one, or the reverse.
+
+    A file saved from a site and the same page fetched from it are one carrier, not two:
+    same text, same claims, same declared site (the fingerprint), one of them URL-less.
+    """
+    other = "sha256:%" if key.startswith("url:") else "url:%"
+    return session.scalars(
+        select(Page)
+        .where(Page.fingerprint == print_, Page.identity_key.like(other))
+        .order_by(Page.version.desc(), Page.id)
+        .limit(1)
+    ).first()
+
+
+def _adopt_address(
+    session: Session, twin: Page, article: ExtractedArticle, key: str, key_hash: str, source: Source
+) -> None:
+    """The URL-less page learns its address: its identity, URL and site become the
+    fetched page's, so the next fetch or file finds it by either route."""
+    old_source_id = twin.source_id
+    for page in session.scalars(select(Page).where(Page.identity_hash == twin.identity_hash)):
+        page.identity_key, page.identity_hash, page.source_id = key, key_hash, source.id
+    twin.url, twin.canonical_url = article.url, article.canonical_url
+    session.flush()
+    if old_source_id != source.id:
+        left = session.scalar(select(func.count()).where(Page.source_id == old_source_id))
+        if not left:
+            orphan = session.get(Source, old_source_id)
+            if orphan is not None:
+                session.delete(orphan)
+    session.flush()
+
+
 def _stage(hook: StageHook | None, name: str) -> None:
     if hook is not None:
         hook(name)
-
-
-def _source_key(article: ExtractedArticle) -> tuple[str, str, str | None]:
-    """(key, display name, home URL): the host when we have a URL, else the site's name."""
-    url = normalise_url(article.canonical_url) or normalise_url(article.url)
-    host = urlsplit(url).hostname if url else None
-    if host:
-        host = host.removeprefix("www.")
-        name = article.site_name or KNOWN_SITE_NAMES.get(host, host)
-        return host, name, f"https://{host}/"
-    if article.site_name:
-        return "name:" + " ".join(article.site_name.split()).casefold(), article.site_name, None
-    return UNKNOWN_SOURCE, "Unknown source", None
-
-
-def _source_for(session: Session, article: ExtractedArticle, now: datetime) -> Source:
-    key, name, home = _source_key(article)
-    source = session.scalars(select(Source).where(Source.key == key)).first()
-    if source is None:
-        source = Source(key=key, name=name[:255], home_url=home, kind="unknown", created_at=now)
-        session.add(source)
-        session.flush()
-    return source
 
 
 def _article_for(

@@ -33,6 +33,7 @@ from dateline.store.queries import (
     summaries_by_id,
 )
 from dateline.store.search import search_articles
+from dateline.store.sites import sources_with_counts
 from dateline.web import api_models as m
 from dateline.web.api_params import (
     MAX_ID,
@@ -272,6 +273,14 @@ def list_categories(request: Request) -> list[m.CategoryOut]:
         m.CategoryOut(name=name, slug=slugify(name), count=n, is_claim=is_claim_label(name))
         for name, n in found
     ]
+
+
+@router.get("/sources", response_model=list[m.SourceListed], tags=["articles"])
+def list_sources(request: Request) -> list[m.SourceListed]:
+    """Every source (a site: its declared name with the scheme, host and port it is
+    reached at), by name, with how many pages it sent and how many articles it leads."""
+    with site_of(request).store.read() as session:
+        return [m.source_listed(counted) for counted in sources_with_counts(session)]
 
 
 @router.get(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from dateline.store.models import Source
 from dateline.store.queries import ArticleDetail, ArticleSummary, Carrier
 from dateline.store.search import MARK_END, MARK_START, SearchHit
+from dateline.store.sites import SourceCounts
 from dateline.web.contexts import ArticleList, date_claims, date_line
 
 
@@ -206,8 +207,16 @@ class CategoryOut(BaseModel):
 class SourceOut(BaseModel):
     id: int
     name: str
-    home_url: str | None
+    home_url: str | None = Field(description="Scheme, host and port the site was reached at.")
     kind: str
+    score: float | None = Field(
+        default=None, description="Behaviour score, 0 (content farm) to 1; null until scored."
+    )
+
+
+class SourceListed(SourceOut):
+    pages: int = Field(description="Pages received from it, every version counted.")
+    articles: int = Field(description="Articles it leads (whose headline and text it gives).")
 
 
 # --- conversions -------------------------------------------------------------------------------
@@ -328,4 +337,18 @@ def hit_out(hit: SearchHit, summary: ArticleSummary) -> SearchHitOut:
 
 
 def source_out(source: Source) -> SourceOut:
-    return SourceOut(id=source.id, name=source.name, home_url=source.home_url, kind=source.kind)
+    return SourceOut(
+        id=source.id,
+        name=source.name,
+        home_url=source.home_url,
+        kind=source.kind,
+        score=source.score,
+    )
+
+
+def source_listed(counted: SourceCounts) -> SourceListed:
+    return SourceListed(
+        **source_out(counted.source).model_dump(),
+        pages=counted.pages,
+        articles=counted.articles,
+    )

@@ -40,8 +40,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pages") as batch:
-        batch.drop_column("byline")
-        batch.drop_column("body")
-    with op.batch_alter_table("articles") as batch:
-        batch.drop_column("lead_page_id")
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy of ``articles`` would
+    # trip the foreign keys that point at it
+    op.drop_column("pages", "byline")
+    op.drop_column("pages", "body")
+    op.drop_column("articles", "lead_page_id")
