@@ -94,7 +94,11 @@ def test_cookie_is_issued_once_and_parts_differ_per_reader(live_site):
             cookie = first.headers["set-cookie"].lower()
             assert "httponly" in cookie and "samesite=lax" in cookie
             second = c.get(path)
-            assert "set-cookie" not in second.headers
+            # Not issued again; only the first-view cookie is cleared (web/first_view.py).
+            assert second.headers.get_list("set-cookie") == [
+                "dl_first=; HttpOnly; Max-Age=0; Path=/; SameSite=lax"
+            ]
+            assert "set-cookie" not in c.get(path).headers
             page = lxml_html.fromstring(second.text)
             tokens.append(page.xpath("//form[@class='reaction']/input[@name='csrf']/@value")[0])
     assert tokens[0] != tokens[1] and all(len(t) == 32 for t in tokens)

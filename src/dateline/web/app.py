@@ -19,6 +19,7 @@ from dateline.settings import Settings
 from dateline.store.db import Store
 from dateline.web import api, api_docs, feeds, gctune, info_pages, intel_pages, pages
 from dateline.web.fastpath import FastPath
+from dateline.web.first_view import FirstViews
 from dateline.web.maintenance import Maintenance
 from dateline.web.security import SecurityHeaders
 from dateline.web.site import Site
@@ -79,8 +80,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api_docs.router)
     _install_error_handlers(app, site)
     app.add_middleware(SecurityHeaders)
-    # Outermost: answers cached article and home pages without the framework's machinery.
+    # Answers cached article and home pages without the framework's machinery.
     app.add_middleware(FastPath, site=site)
+    # Before the fast path: a returning reader's first view becomes theirs (first_view.py).
+    app.add_middleware(FirstViews, site=site)
     return app
 
 

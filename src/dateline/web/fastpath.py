@@ -4,7 +4,8 @@
 FastAPI's routing, dependency and response machinery: the cookie and User-Agent are read
 straight from the ASGI headers, the cached shared page gets the counts, the Ranking list
 and the reader's parts spliced in (``Site.serve_article``), the view and the lists'
-impressions are queued in the event buffer, and a new reader gets the cookie. Nothing
+impressions are queued in the event buffer, and a new reader gets the cookie (and, on an
+article, the first-view cookie naming that view: ``first_view.py``). Nothing
 here reads the database or renders a template (it runs on the event loop): stale parts
 are rebuilt in the background (``cache.py``). The bytes are exactly what the FastAPI
 routes in ``pages.py`` send (tested).
@@ -30,7 +31,8 @@ from dateline.readers.identity import (
     reader_key,
     valid_reader_id,
 )
-from dateline.web.readers import COOKIE, COOKIE_MAX_AGE_DAYS, ReaderContext
+from dateline.web.first_view import first_view_cookie
+from dateline.web.readers import COOKIE, COOKIE_MAX_AGE_DAYS, ReaderContext, cookie_value
 from dateline.web.security import SECURITY_HEADERS, ASGIApp, Receive, Scope, Send
 from dateline.web.site import Site
 
@@ -67,10 +69,9 @@ class FastPath:
                 log.exception("fast path failed; falling back", extra={"path": scope["path"]})
                 answer = None
             if answer is not None:
-                body, cookie = answer
+                body, cookies = answer
                 headers = [(b"content-length", str(len(body)).encode()), *HTML_HEADERS]
-                if cookie is not None:
-                    headers.append((b"set-cookie", cookie))
+                headers.extend((b"set-cookie", cookie) for cookie in cookies)
                 delay = self.site.events.delay()  # backpressure while writes fall behind
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -79,7 +80,7 @@ class FastPath:
                 return
         await self.app(scope, receive, send)
 
-    def _answer(self, scope: Scope) -> tuple[bytes, bytes | None] | None:
+    def _answer(self, scope: Scope) -> tuple[bytes, list[bytes]] | None:
         path: str = scope["path"]
         site = self.site
         if path == "/":
@@ -87,7 +88,7 @@ class FastPath:
             if home is None:
                 return None
             reader = self._reader(scope)
-            return (home, self._cookie(reader)) if reader is not None else None
+            return (home, self._cookies(reader)) if reader is not None else None
         if not path.startswith("/a/"):
             return None
         digits, sep, slug = path[3:].partition("/")
@@ -101,10 +102,12 @@ class FastPath:
         if reader is None:
             return None
         # Never blocks: None when a part is not cached, and the route builds it.
-        body = site.serve_article(cached, article_id, reader, block=False)
+        at = site.now()
+        body = site.serve_article(cached, article_id, reader, block=False, at=at)
         if body is None:
             return None
-        return body, self._cookie(reader)
+        first = first_view_cookie(site.secret, reader, article_id, at)
+        return body, self._cookies(reader, first)
 
     def _reader(self, scope: Scope) -> ReaderContext | None:
         """Like ``readers.reader_context``; None for a cookie this path does not handle."""
@@ -116,7 +119,7 @@ class FastPath:
                 user_agent = value.decode("latin-1")
         bot = self._is_bot(user_agent)
         site = self.site
-        raw = _cookie_value(cookie_header) if cookie_header else None
+        raw = cookie_value(cookie_header) if cookie_header else None
         if raw is not None:
             # The only shape new_reader_id makes: anything else (quoted, forged) goes the
             # normal way, which ignores it exactly as it always did.
@@ -140,21 +143,8 @@ class FastPath:
             known = self._bots[user_agent] = is_bot(user_agent)
         return known
 
-    def _cookie(self, reader: ReaderContext) -> bytes | None:
-        if reader.new and reader.reader_id:
-            return f"{COOKIE}={reader.reader_id}".encode() + self._cookie_tail
-        return None
-
-
-def _cookie_value(header: str) -> str | None:
-    """The last ``dl_reader`` value in a Cookie header, as Starlette's parser reads it."""
-    if COOKIE not in header:
-        return None
-    found = None
-    for chunk in header.split(";"):
-        key, sep, value = chunk.partition("=")
-        if not sep:
-            key, value = "", chunk
-        if key.strip() == COOKIE:
-            found = value.strip()
-    return found
+    def _cookies(self, reader: ReaderContext, first_view: str = "") -> list[bytes]:
+        if not (reader.new and reader.reader_id):
+            return []
+        cookie = f"{COOKIE}={reader.reader_id}".encode() + self._cookie_tail
+        return [cookie, first_view.encode()] if first_view else [cookie]

@@ -15,6 +15,7 @@ from dateline.readers.events import toggle_reaction
 from dateline.store.queries import ListFilter
 from dateline.web import list_views
 from dateline.web.contexts import to_jsonable
+from dateline.web.first_view import first_view_cookie
 from dateline.web.readers import ReaderContext, reader_context, with_reader_cookie
 from dateline.web.security import csrf_ok
 from dateline.web.site import Site
@@ -87,12 +88,21 @@ async def article(request: Request, article_id: int, slug: str) -> Response:
             raise NotFound(f"No article {article_id}.")
     if slug != cached.slug:
         return RedirectResponse(f"/a/{article_id}/{cached.slug}", status_code=301)
+    at = site.now()
     body = await run_in_threadpool(
-        partial(site.serve_article, block=True), cached, article_id, reader, clicked_from(request)
+        partial(site.serve_article, block=True, at=at),
+        cached,
+        article_id,
+        reader,
+        clicked_from(request),
     )
     response = HTMLResponse(body)
     response.headers["cache-control"] = PRIVATE_CACHE
-    return with_reader_cookie(response, reader)
+    with_reader_cookie(response, reader)
+    first = first_view_cookie(site.secret, reader, article_id, at)
+    if first:
+        response.headers.append("set-cookie", first)
+    return response
 
 
 @router.post("/a/{article_id}/react", include_in_schema=False)

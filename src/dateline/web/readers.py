@@ -25,6 +25,7 @@ __all__ = [
     "COOKIE_MAX_AGE_DAYS",
     "ReaderContext",
     "ReaderSite",
+    "cookie_value",
     "reader_context",
     "with_reader_cookie",
 ]
@@ -76,3 +77,17 @@ def with_reader_cookie(response: Response, reader: ReaderContext) -> Response:
             secure=reader.secure,
         )
     return response
+
+
+def cookie_value(header: str, name: str = COOKIE) -> str | None:
+    """The last ``name`` value in a Cookie header, as Starlette's parser reads it."""
+    if name not in header:
+        return None
+    found = None
+    for chunk in header.split(";"):
+        key, sep, value = chunk.partition("=")
+        if not sep:
+            key, value = "", chunk
+        if key.strip() == name:
+            found = value.strip()
+    return found

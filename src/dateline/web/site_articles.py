@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -200,14 +201,16 @@ class ArticlePages(LiveParts, ViewRecording):
         clicked_from: tuple[str, int, int] | None = None,
         *,
         block: bool,
+        at: datetime | None = None,
     ) -> bytes | None:
-        """Compose the page for ``reader`` and record the view, its impressions, a click."""
+        """Compose the page for ``reader`` and record the view (at ``at``, default now), its
+        impressions, a click."""
         known = reader.reader_id is not None and not reader.new
         composed = self.compose_article(cached, article_id, reader.reader_id, known, block=block)
         if composed is None:
             return None
         body, shown = composed
-        self.record_article_view(reader, article_id, clicked_from, shown)
+        self.record_article_view(reader, article_id, clicked_from, shown, at)
         return body
 
 

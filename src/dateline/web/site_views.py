@@ -9,6 +9,7 @@ stored for a stable sample of viewers only (``impression_sample_rate``).
 from __future__ import annotations
 
 import zlib
+from datetime import datetime
 
 from dateline.web.page_parts import Shown
 from dateline.web.site_core import SiteCore
@@ -22,8 +23,10 @@ class ViewRecording(SiteCore):
         article_id: int,
         clicked_from: tuple[str, int, int] | None = None,
         shown: Shown = (),
+        at: datetime | None = None,
     ) -> None:
-        """Count a view (buffered; deduplicated per viewer and hour by the database).
+        """Count a view at ``at`` (default: now; buffered; deduplicated per viewer and hour
+        by the database).
 
         A counted view also records the lists the page showed (``shown``: list name and
         article ids in position order) as impressions, and a click on a list link
@@ -32,7 +35,7 @@ class ViewRecording(SiteCore):
         """
         if reader.bot:
             return
-        now = self.now()
+        now = self.now() if at is None else at
         known = None if reader.new else reader.reader_id
         key = reader.viewer_key
         if self.seen_views.first(article_id, key, now):
