@@ -8,7 +8,7 @@ import functools
 import html
 import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -51,18 +51,26 @@ def write_pages(folder: Path, **pages: dict) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` over HTTP on a free loopback port; yields its base URL."""
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=folder))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serving(handler: type[BaseHTTPRequestHandler] | functools.partial) -> Iterator[str]:
+    """Serve ``handler`` over HTTP on a free loopback port; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(5)
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve ``folder``'s files (as a newsroom's staging server would); yields its URL."""
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    with serving(functools.partial(Quiet, directory=folder)) as url:
+        yield url

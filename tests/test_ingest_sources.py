@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from dateline.errors import EmptyInput, InputError, InputTooLarge, UnsupportedIn
 from dateline.ingest.raw import InputKind
 from dateline.ingest.sources import expand_inputs, is_url, load
 from dateline.settings import Settings, load_settings
+from news_pages import serving
 
 PAGE = b"<!doctype html><html><body><p>Story</p></body></html>"
 MIND_LINE = b"N1\tnews\tworld\tTitle\tAbstract\thttps://example.org/a\t[]\t[]\n"
@@ -214,15 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
 def base_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(_Handler) as url:
+        yield url
 
 
 def test_load_url(base_url: str) -> None:
