@@ -7,7 +7,6 @@ is theirs alone: this test process has long imported everything.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -17,11 +16,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
-from dateline.demo import demo_corpus_path
 from dateline.enrich import categories, embed, ner
-from dateline.enrich.stop_words import ENGLISH_STOP_WORDS
 
 DATELINE = shutil.which("dateline", path=str(Path(sys.executable).parent)) or "dateline"
 MODELS = ("torch", "transformers", "sentence_transformers", "spacy", "sklearn")
@@ -109,11 +104,10 @@ def test_pipeline_ingest_one_leaves_every_model_unloaded(tmp_path):
 def test_ingest_with_enrich_imports_only_what_its_models_run_on(tmp_path):
     out, imported = ingest_imports(tmp_path)
     assert "ingested" in out and "enrich summary" in out
-    # The classifier and the stories run MiniLM on torch + transformers; entities, spaCy.
-    assert {"torch", "transformers", "spacy"} <= imported
-    # Neither sentence-transformers (and the scikit-learn it pulls in) nor scikit-learn
-    # for a stop-word list: 50 MB and about a second of every cold start.
-    assert imported & {"sentence_transformers", "sklearn"} == set()
+    # The classifier and the stories run MiniLM through sentence-transformers (torch);
+    # entities, spaCy. Each is imported by the step that runs it, not by the store step
+    # (test above).
+    assert {"torch", "sentence_transformers", "spacy"} <= imported
 
 
 def test_each_model_loads_once_per_process_even_when_asked_at_once():
@@ -122,27 +116,3 @@ def test_each_model_loads_once_per_process_even_when_asked_at_once():
             got = list(pool.map(lambda _n, g=getter: g(), range(8)))
         assert len({id(model) for model in got}) == 1, getter.__qualname__
         assert getter() is got[0]
-
-
-def test_minilm_vectors_are_sentence_transformers_own():
-    """The lean loader (embed.MiniLM) gives the library's vectors, so stored vectors, the
-    classifier's weights and the story thresholds keep their meaning."""
-    from sentence_transformers import SentenceTransformer
-
-    with gzip.open(demo_corpus_path(), "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for _, line in zip(range(40), handle, strict=False)]
-    texts = [embed.article_text_for_embedding(r["title"], r["body"]) for r in rows]
-    texts += ["", "x", "Ünïcödé — “quotes” 🙂 " * 80]  # empty, tiny, past 256 pieces
-    ours = embed.embed_texts(texts, batch_size=16)
-    path = str(embed._load_model().path)
-    library = SentenceTransformer(path, device="cpu").encode(
-        texts, batch_size=16, convert_to_numpy=True, normalize_embeddings=True
-    )
-    assert ours.shape == (len(texts), embed.DIMENSIONS) and ours.dtype == np.float32
-    assert float(np.abs(ours - library).max()) < 1e-5
-
-
-def test_the_stop_words_are_scikit_learns():
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as ORIGINAL
-
-    assert frozenset(ORIGINAL) == ENGLISH_STOP_WORDS

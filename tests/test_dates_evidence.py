@@ -97,7 +97,10 @@ def test_wire_original_dates_the_copy_and_flags_its_claim(store, settings, seed_
     ingest(store, settings, ap, seed_004)
     with store.write() as s:
         assert mark_wire_sources(s) == 1
-        assert s.scalars(select(Source).where(Source.key == "https://apnews.com|ap news")).one().kind == "wire"
+        assert (
+            s.scalars(select(Source).where(Source.key == "https://apnews.com|ap news")).one().kind
+            == "wire"
+        )
         article = only_article(s)  # same text: the seed page is a copy of the wire's page
         first = dates.apply(s, article.id, NOW)
         assert article.published_at == datetime(2023, 10, 20)

