@@ -68,3 +68,25 @@ def test_indexed_rankers_give_the_database_rankers_lists(store):
             articles[4],
             articles[5],
         ]
+
+
+def test_indexed_rankers_match_a_category_in_any_case(store):
+    """``/api/v1/ranking?category=business`` lists what ``?category=Business`` does, from
+    the catalog as from the database."""
+    from sqlalchemy import update
+
+    from dateline.rank.simple import SimpleRankers
+    from dateline.store.models import Article
+
+    articles = make_articles(store, 4)
+    with store.write() as session:
+        session.execute(
+            update(Article).where(Article.id.in_(articles[:2])).values(category="business")
+        )
+    indexed, simple = IndexedRankers(Catalog(store, 60.0)), SimpleRankers()
+    now = T0 + timedelta(hours=1)
+    with store.read() as session:
+        for spelling in ("Business", "business", " BUSINESS"):
+            got = indexed.ranking(session, now, 4, category=spelling)
+            assert got == simple.ranking(session, now, 4, category=spelling), spelling
+            assert {r.article_id for r in got} == set(articles[:2]), spelling

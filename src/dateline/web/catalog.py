@@ -41,6 +41,7 @@ from dateline.store.models import Event, Page
 from dateline.store.queries import (
     ArticleSummary,
     Cursor,
+    category_label,
     summaries_query,
     to_summary,
 )
@@ -150,8 +151,10 @@ class Catalog:
     ) -> list[ArticleSummary]:
         """Like ``latest(limit, ListFilter(category, until, exclude_ids))``."""
         out: list[ArticleSummary] = []
+        # labels are spelled one way per case-insensitive name (queries.category_label)
+        wanted = category_label(category)[0] if category is not None else None
         for s in self._scan(until):
-            if s.id in exclude or (category is not None and s.category != category):
+            if s.id in exclude or (wanted is not None and s.category != wanted):
                 continue
             out.append(s)
             if len(out) >= limit:
