@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dateline import __version__
-from dateline.cli import db_cmd, events_cmd, help_style, stories_cmd, train_cmd
+from dateline.cli import db_cmd, eval_cmd, events_cmd, help_style, stories_cmd, train_cmd
 from dateline.cli.config_cmd import config
 from dateline.cli.demo_cmd import demo
 from dateline.cli.enrich_cmd import enrich
@@ -30,6 +30,7 @@ app.command()(serve)
 app.command()(enrich)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(events_cmd.app, name="events")
+app.add_typer(eval_cmd.app, name="eval")
 app.add_typer(stories_cmd.app, name="stories")
 app.add_typer(train_cmd.app, name="train")
 

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -163,11 +164,11 @@ class BeyondAccuracy:
         self,
         items: Sequence[Hashable],
         *,
-        vectors: Mapping[Hashable, np.ndarray],
-        categories: Mapping[Hashable, str],
+        vectors: Mapping[Any, np.ndarray],
+        categories: Mapping[Any, str],
         history: Sequence[Hashable],
         shown_at: datetime,
-        published: Mapping[Hashable, datetime],
+        published: Mapping[Any, datetime],
     ) -> None:
         """Record one shown list (its top k) for the reader whose ``history`` it served."""
         self.lists.append(list(items))

@@ -1,0 +1,238 @@
+"""Offline evaluation of rankers on MIND-format logs: ``news.tsv`` plus ``behaviors.tsv``.
+
+The files are MIND's (Microsoft News Dataset) or the site's own, written by ``dateline
+events export``. Each behaviors line is one shown list: its time, the user's earlier
+reads (history) and the list's items, clicked (``-1``) or not (``-0``). A ranker scores
+the items of each line; :mod:`dateline.rank.metrics` turns the scores into MIND's AUC,
+MRR and nDCG and into the beyond-accuracy figures.
+
+**No look-ahead.** Lines are replayed in time order, and a ranker sees an event only
+once its time is *strictly* before the line it scores: every line of one timestamp is
+scored first, and only then are its clicks learned (``Ranker.learn``). MIND's
+``news.tsv`` has no dates, so an article's time is its first appearance in the log.
+
+Rankers here: ``random`` (seeded, the floor) and ``popularity`` (clicks, time-decayed
+with a half-life, as of the line's time). The content, collaborative and blended rankers
+arrive with the rank stage's models.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Protocol
+
+from dateline.errors import MalformedInput
+from dateline.rank.metrics import Accuracy, BeyondAccuracy, accuracy
+from dateline.readers.history import MIND_TIME_FORMAT
+
+# Lists a ranker "shows" for the beyond-accuracy figures: its top items of a line.
+SHOWN = 8
+# Popularity's half-life: a click a day old weighs half a click now.
+POPULARITY_HALF_LIFE_HOURS = 24.0
+# Bad lines reported by line number, up to this many (all are counted).
+MAX_REPORTED = 10
+
+
+@dataclass(frozen=True)
+class News:
+    news_id: str
+    category: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Impression:
+    line: int
+    user: str
+    at: datetime
+    history: tuple[str, ...]
+    items: tuple[str, ...]
+    labels: tuple[int, ...]
+
+
+@dataclass
+class Log:
+    """What was read, and which lines were not (line number and why)."""
+
+    impressions: list[Impression] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)
+    bad_count: int = 0
+
+    def reject(self, lineno: int, why: str) -> None:
+        self.bad_count += 1
+        if len(self.bad) < MAX_REPORTED:
+            self.bad.append(f"line {lineno}: {why}")
+
+
+def read_news(path: Path) -> dict[str, News]:
+    """News id → category and title (MIND's first four columns; the rest are ignored)."""
+    news: dict[str, News] = {}
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            fields = line.rstrip("\r\n").split("\t")
+            if len(fields) < 4 or not fields[0]:
+                raise MalformedInput(f"{path}: line {lineno}: not a news.tsv row")
+            news[fields[0]] = News(fields[0], fields[1] or "", fields[3])
+    return news
+
+
+def read_behaviors(path: Path) -> Log:
+    """Every well-formed line as an :class:`Impression`; the others are reported."""
+    log = Log()
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                log.impressions.append(_impression(line, lineno))
+            except ValueError as exc:
+                log.reject(lineno, str(exc))
+    log.impressions.sort(key=lambda i: (i.at, i.line))
+    return log
+
+
+def _impression(line: str, lineno: int) -> Impression:
+    fields = line.rstrip("\r\n").split("\t")
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 tab-separated columns, got {len(fields)}")
+    _id, user, when, history, shown = fields
+    at = datetime.strptime(when, MIND_TIME_FORMAT)
+    items, labels = [], []
+    for token in shown.split():
+        news_id, _, label = token.rpartition("-")
+        if not news_id or label not in ("0", "1"):
+            raise ValueError(f"impression {token!r} is not <news id>-0 or -1")
+        items.append(news_id)
+        labels.append(int(label))
+    if not items:
+        raise ValueError("no impressions")
+    return Impression(lineno, user, at, tuple(history.split()), tuple(items), tuple(labels))
+
+
+class Ranker(Protocol):
+    """Scores a line's items from what happened before it; learns a line after."""
+
+    name: str
+
+    def score(self, impression: Impression) -> Sequence[float]: ...
+
+    def learn(self, impression: Impression) -> None: ...
+
+
+class RandomRanker:
+    """Uniform scores from a seeded generator: what any ranker must beat."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = random.Random(seed)
+
+    def score(self, impression: Impression) -> Sequence[float]:
+        return [self._rng.random() for _ in impression.items]
+
+    def learn(self, impression: Impression) -> None:
+        return None
+
+
+class PopularityRanker:
+    """Each item's clicks before the line, each weighing 2^(−age / half-life)."""
+
+    name = "popularity"
+
+    def __init__(self, half_life_hours: float = POPULARITY_HALF_LIFE_HOURS) -> None:
+        self._rate = math.log(2) / (half_life_hours * 3600)
+        self._clicks: dict[str, tuple[float, datetime]] = {}
+
+    def _now(self, news_id: str, at: datetime) -> float:
+        held = self._clicks.get(news_id)
+        if held is None:
+            return 0.0
+        value, since = held
+        return value * math.exp(-self._rate * (at - since).total_seconds())
+
+    def score(self, impression: Impression) -> Sequence[float]:
+        return [self._now(n, impression.at) for n in impression.items]
+
+    def learn(self, impression: Impression) -> None:
+        for news_id, label in zip(impression.items, impression.labels, strict=True):
+            if label:
+                self._clicks[news_id] = (self._now(news_id, impression.at) + 1.0, impression.at)
+
+
+RANKERS = ("random", "popularity")
+
+
+def make_ranker(name: str, seed: int = 0) -> Ranker:
+    """A fresh ranker by name (each evaluation replays the log from nothing)."""
+    if name == "random":
+        return RandomRanker(seed)
+    if name == "popularity":
+        return PopularityRanker()
+    raise ValueError(f"unknown ranker {name!r}; choose from {', '.join(RANKERS)}")
+
+
+@dataclass(frozen=True)
+class Report:
+    accuracy: Accuracy
+    beyond: dict[str, float | None]
+
+
+def evaluate(news: dict[str, News], impressions: Sequence[Impression], ranker: Ranker) -> Report:
+    """Replay the log through ``ranker``: scores as of each line's time, then metrics."""
+    scored: list[tuple[Sequence[int], Sequence[float]]] = []
+    beyond = BeyondAccuracy()
+    first_seen: dict[str, datetime] = {}
+    categories = {n: v.category for n, v in news.items()}
+    for _at, group in groupby(impressions, key=lambda i: i.at):
+        same_time = list(group)
+        for imp in same_time:
+            for news_id in (*imp.history, *imp.items):
+                first_seen.setdefault(news_id, imp.at)
+            scores = ranker.score(imp)
+            scored.append((imp.labels, scores))
+            top = sorted(range(len(scores)), key=lambda k: -scores[k])[:SHOWN]
+            beyond.add(
+                [imp.items[k] for k in top],
+                vectors={},
+                categories=categories,
+                history=imp.history,
+                shown_at=imp.at,
+                published=first_seen,
+            )
+        for imp in same_time:  # learned only after every line of this time is scored
+            ranker.learn(imp)
+    return Report(accuracy(scored), beyond.summary(catalogue_size=len(news)))
+
+
+def evaluate_all(
+    news: dict[str, News], impressions: Sequence[Impression], names: Iterable[str], seed: int
+) -> dict[str, Report]:
+    reports: dict[str, Report] = {}
+    for name in names:
+        reports[name] = evaluate(news, impressions, make_ranker(name, seed))
+    return reports
+
+
+__all__ = [
+    "POPULARITY_HALF_LIFE_HOURS",
+    "RANKERS",
+    "SHOWN",
+    "Impression",
+    "Log",
+    "News",
+    "PopularityRanker",
+    "RandomRanker",
+    "Ranker",
+    "Report",
+    "evaluate",
+    "evaluate_all",
+    "make_ranker",
+    "read_behaviors",
+    "read_news",
+]

@@ -1,0 +1,143 @@
+"""Offline evaluation on MIND-format logs (rank/offline.py, ``dateline eval recs``): the
+no-look-ahead guard, the rankers' definitions, bad lines, and the real command."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dateline.rank import offline
+from dateline.readers.history import MIND_TIME_FORMAT
+from test_cli import run
+
+T0 = datetime(2026, 11, 2, 9, 0, 0)
+
+
+def line(n: int, user: str, at: datetime, history: str, shown: str) -> str:
+    return f"{n}\t{user}\t{at.strftime(MIND_TIME_FORMAT)}\t{history}\t{shown}\n"
+
+
+def write_log(
+    tmp_path: Path, lines: list[str], news_ids=("N1", "N2", "N3", "N4")
+) -> tuple[Path, Path]:
+    news = tmp_path / "news.tsv"
+    news.write_text(
+        "".join(f"{n}\t{'sports' if i % 2 else 'news'}\tsub\tTitle {n}\tAbstract\t\t[]\t[]\n"
+                for i, n in enumerate(news_ids)),
+        encoding="utf-8",
+    )  # fmt: skip
+    behaviors = tmp_path / "behaviors.tsv"
+    behaviors.write_text("".join(lines), encoding="utf-8")
+    return news, behaviors
+
+
+class Spy:
+    """A ranker that records, for each line it scores, the times of the lines it had
+    learned by then."""
+
+    name = "spy"
+
+    def __init__(self) -> None:
+        self.learned: list[datetime] = []
+        self.seen: list[tuple[datetime, list[datetime]]] = []
+
+    def score(self, impression):
+        self.seen.append((impression.at, list(self.learned)))
+        return [0.0] * len(impression.items)
+
+    def learn(self, impression) -> None:
+        self.learned.append(impression.at)
+
+
+def test_no_event_at_or_after_a_line_is_used_to_score_it(tmp_path):
+    lines = [
+        line(3, "u3", T0 + timedelta(hours=2), "N1", "N2-1 N3-0"),
+        line(1, "u1", T0, "", "N1-1 N2-0"),
+        line(2, "u2", T0, "N3", "N1-0 N2-1"),  # the same second as line 1
+        line(4, "u4", T0 + timedelta(hours=1), "", "N4-1 N1-0"),
+    ]
+    news, behaviors = write_log(tmp_path, lines)
+    log = offline.read_behaviors(behaviors)
+    spy = Spy()
+    offline.evaluate(offline.read_news(news), log.impressions, spy)
+    assert [at for at, _ in spy.seen] == sorted(at for at, _ in spy.seen), "time order"
+    for at, learned in spy.seen:
+        assert all(t < at for t in learned), f"a line at {at} saw one at or after it"
+    assert len(spy.learned) == 4
+
+
+def test_popularity_counts_only_earlier_clicks_and_halves_each_half_life(tmp_path):
+    lines = [
+        line(1, "u1", T0, "", "N1-1 N2-0"),
+        line(2, "u2", T0, "", "N1-0 N2-1"),
+        line(3, "u3", T0 + timedelta(hours=24), "", "N1-1 N2-0 N3-0"),
+    ]
+    _, behaviors = write_log(tmp_path, lines)
+    ranker = offline.PopularityRanker(half_life_hours=24)
+    first, second, third = offline.read_behaviors(behaviors).impressions
+    assert ranker.score(first) == [0.0, 0.0]
+    ranker.learn(first)
+    ranker.learn(second)
+    assert ranker.score(third) == pytest.approx([0.5, 0.5, 0.0])
+    ranker.learn(third)
+    later = offline.Impression(9, "u", T0 + timedelta(hours=48), (), ("N1", "N2"), (1, 0))
+    assert ranker.score(later) == pytest.approx([0.25 + 0.5, 0.25])
+
+
+def test_bad_lines_are_reported_and_the_rest_is_read(tmp_path):
+    lines = [
+        line(1, "u1", T0, "", "N1-1 N2-0"),
+        "2\tu2\tnot a time\t\tN1-0\n",
+        "3\tu3\n",
+        line(4, "u4", T0, "", "N1-7"),
+        line(5, "u5", T0, "", "N2-1 N3-0"),
+    ]
+    _, behaviors = write_log(tmp_path, lines)
+    log = offline.read_behaviors(behaviors)
+    assert [i.line for i in log.impressions] == [1, 5]
+    assert log.bad_count == 3
+    assert log.bad[0].startswith("line 2: time data 'not a time'")
+    assert log.bad[1] == "line 3: expected 5 tab-separated columns, got 2"
+    assert log.bad[2] == "line 4: impression 'N1-7' is not <news id>-0 or -1"
+
+
+def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
+    # N1 is what everyone clicks: popularity learns it, random cannot
+    lines = [
+        line(i, f"u{i}", T0 + timedelta(minutes=i), "N4", f"N{2 + i % 2}-0 N1-1 N4-0")
+        for i in range(1, 41)
+    ]
+    news, behaviors = write_log(tmp_path, lines)
+    out = tmp_path / "figures.json"
+    done = run("eval", "recs", "--news", str(news), "--behaviors", str(behaviors),
+               "--json", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "popularity" in done.stdout and "random" in done.stdout and "nDCG@10" in done.stdout
+    figures = json.loads(out.read_text())["rankers"]
+    assert set(figures) == {"random", "popularity"}
+    for ranker in figures.values():
+        assert {"auc", "mrr", "ndcg5", "ndcg10", "impressions", "skipped", "coverage",
+                "calibration_kl", "median_age_hours", "ild"} <= set(ranker)  # fmt: skip
+        assert ranker["impressions"] == 40 and ranker["skipped"] == 0
+    # the first line has no earlier click: all tied, AUC 0.5, N1 ranked second (numpy's
+    # order of ties); every later line ranks N1 first
+    assert figures["popularity"]["auc"] == pytest.approx((0.5 + 39) / 40)
+    assert figures["popularity"]["mrr"] == pytest.approx((0.5 + 39) / 40)
+    assert figures["random"]["auc"] < 0.8
+    assert figures["popularity"]["coverage"] == 1.0  # every line shows all its items
+
+
+def test_the_command_names_what_is_wrong(tmp_path):
+    news, behaviors = write_log(tmp_path, [line(1, "u1", T0, "", "N1-1 N2-0")])
+    unknown = run("eval", "recs", "--news", str(news), "--behaviors", str(behaviors),
+                  "--rankers", "random,magic")  # fmt: skip
+    assert unknown.returncode != 0 and "unknown magic" in unknown.stderr + unknown.stdout
+    missing = run("eval", "recs", "--news", str(tmp_path / "no.tsv"), "--behaviors", str(behaviors))
+    assert missing.returncode != 0 and "no.tsv: no such file" in missing.stderr + missing.stdout
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("garbage\n", encoding="utf-8")
+    nothing = run("eval", "recs", "--news", str(news), "--behaviors", str(empty))
+    assert nothing.returncode != 0 and "no impressions to score" in nothing.stderr + nothing.stdout
