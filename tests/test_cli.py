@@ -201,6 +201,13 @@ def test_events_export_to_a_missing_folder_and_the_sampling_note(env, tmp_path):
     note = " ".join(to_stdout.stderr.split())
     assert "DATELINE_IMPRESSION_SAMPLE_RATE=0.05" in note and "5% of viewers" in note
     assert "0 viewers in the export" in note
+    (tmp_path / "out").mkdir()
+    written = run("events", "export", str(tmp_path / "out" / "behaviors.tsv"), env=env)
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "out" / "news.tsv").read_text() == "", "news.tsv beside it"
+    assert "0 articles to" in " ".join(written.stdout.split())
+    clash = run("events", "export", str(tmp_path / "out" / "news.tsv"), env=env)
+    assert clash.returncode == 1 and "name it behaviors.tsv" in clash.stderr
 
 
 def test_db_status_on_a_new_database_says_it_will_be_created(env):

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from dateline.enrich import dedup
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
+from dateline.rank import offline
 from dateline.readers import (
     EventBuffer,
     clear_history,
@@ -23,6 +24,7 @@ from dateline.readers import (
     counts,
     ensure_reader,
     export_behaviors_tsv,
+    export_news_tsv,
     hour_bucket,
     is_bot,
     new_reader_id,
@@ -519,7 +521,7 @@ def test_prune_deletes_old_raw_events_and_keeps_aggregates(store):
     assert prune_events(store, T0, 90) == 0
 
 
-def test_impressions_export_as_mind_behaviors(store):
+def test_impressions_export_as_mind_behaviors(store, tmp_path):
     a, b, c = make_articles(store)
     reader = new_reader(store)
     anon = cookieless_key("192.0.2.1", "Firefox", SECRET)
@@ -558,5 +560,29 @@ def test_impressions_export_as_mind_behaviors(store):
         f"N{c}-0",
     ]
     assert lines[3][4] == f"N{b}-1"
+    # news.tsv beside it: one row per article the events name, MIND's eight columns
+    news = io.StringIO()
+    with store.read() as session:
+        assert export_news_tsv(session, news) == 3
+    rows = [row.split("\t") for row in news.getvalue().splitlines()]
+    assert [row[0] for row in rows] == [f"N{a}", f"N{b}", f"N{c}"]
+    assert all(len(row) == 8 for row in rows)
+    assert rows[0][1:5] == [
+        "Uncategorised",
+        "",
+        "Story number 0",
+        "Body of story 0. Second paragraph.",
+    ]
+    # and the pair reads as MIND does: only the line with a click and a non-click scores
+    (tmp_path / "news.tsv").write_text(news.getvalue(), encoding="utf-8")
+    (tmp_path / "behaviors.tsv").write_text(out.getvalue(), encoding="utf-8")
+    log = offline.read_behaviors(tmp_path / "behaviors.tsv")
+    assert log.bad_count == 0
+    catalogue = offline.read_news(tmp_path / "news.tsv")
+    report = offline.evaluate_all(catalogue, log.impressions, ["popularity"], seed=0)
+    assert (report["popularity"].accuracy.impressions, report["popularity"].accuracy.skipped) == (
+        1,
+        3,
+    )
     assert datetime.strptime(lines[0][2], MIND_TIME_FORMAT) == T0 + timedelta(minutes=1)
     assert daily_totals(store) == (2, 0, 6, 2)

@@ -10,7 +10,7 @@ import typer
 
 from dateline.cli.common import console, err_console, fail, get_settings, open_store
 from dateline.clock import site_now
-from dateline.readers.history import export_behaviors_tsv, prune_events
+from dateline.readers.history import export_behaviors_tsv, export_news_tsv, prune_events
 from dateline.settings import Settings
 
 app = typer.Typer(help="Reader events: retention and export.", no_args_is_help=True)
@@ -61,16 +61,20 @@ def export(
         Path | None, typer.Argument(help="File to write; - or nothing: stdout.", metavar="FILE")
     ] = None,
 ) -> None:
-    """Write list impressions as MIND behaviors.tsv, for offline recommender evaluation."""
+    """Write list impressions as MIND behaviors.tsv, and news.tsv beside it, for offline
+    recommender evaluation (dateline eval recs)."""
     settings = get_settings()
     to_stdout = output is None or str(output) == "-"
-    if output is not None and not to_stdout:
+    news = output.parent / "news.tsv" if output is not None and not to_stdout else None
+    if output is not None and news is not None:
         if output.is_dir():
             raise fail(f"{output}: is a folder; give a file name, e.g. {output / 'behaviors.tsv'}")
         if not output.parent.is_dir():
             raise fail(f"{output}: folder {output.parent} does not exist; create it first")
+        if output.name == news.name:
+            raise fail(f"{output}: news.tsv is written beside it; name it behaviors.tsv")
     with open_store(settings) as store, store.read() as session:
-        if output is None or to_stdout:
+        if output is None or news is None:
             counter = _ViewerCounter(sys.stdout)
             lines = export_behaviors_tsv(session, cast(TextIO, counter))
         else:
@@ -78,8 +82,15 @@ def export(
                 with output.open("w", encoding="utf-8") as out:
                     counter = _ViewerCounter(out)
                     lines = export_behaviors_tsv(session, cast(TextIO, counter))
+                with news.open("w", encoding="utf-8") as out:
+                    articles = export_news_tsv(session, out)
             except OSError as exc:
-                raise fail(f"{output}: cannot write: {exc.strerror or exc}") from exc
+                raise fail(
+                    f"{exc.filename or output}: cannot write: {exc.strerror or exc}"
+                ) from exc
     if not to_stdout:
-        console.print(f"wrote {lines} impression lines to {output}", highlight=False)
+        console.print(
+            f"wrote {lines} impression lines to {output} and {articles} articles to {news}",
+            highlight=False,
+        )
     err_console.print(f"[dim]{sampling_note(settings, len(counter.viewers))}[/]", highlight=False)

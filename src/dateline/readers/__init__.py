@@ -13,6 +13,7 @@ from dateline.readers.history import (
     HistoryItem,
     clear_history,
     export_behaviors_tsv,
+    export_news_tsv,
     prune_events,
     reader_history,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "counts",
     "ensure_reader",
     "export_behaviors_tsv",
+    "export_news_tsv",
     "hour_bucket",
     "is_bot",
     "new_reader_id",

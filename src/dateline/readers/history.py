@@ -27,7 +27,8 @@ from dateline.readers.events import (
     naive_utc,
 )
 from dateline.store.db import Store
-from dateline.store.models import Article, Event, Reaction
+from dateline.store.models import Article, Event, Page, Reaction
+from dateline.store.queries import category_label
 from dateline.store.repository import utcnow
 
 # Raw events deleted per transaction when pruning, so SQLite writers never wait long.
@@ -152,3 +153,47 @@ def _history_before(views: list[tuple[datetime, int]], at: datetime) -> str:
             break
         ordered.setdefault(article_id, None)
     return " ".join(f"N{a}" for a in ordered)
+
+
+# The abstract column of news.tsv: the article's opening, cut at a word.
+ABSTRACT_CHARS = 400
+
+
+def export_news_tsv(session: Session, out: TextIO) -> int:
+    """Write MIND ``news.tsv`` for every article the events name; return the rows written.
+
+    Columns: ``N<id>``, category (Dateline's, else the lead page's claim), subcategory
+    (empty), title, abstract (the opening of the text), URL (the lead page's), and empty
+    entity lists. Tabs and line breaks in text become spaces: one row per article, so
+    ``dateline eval recs`` reads the site's own logs as it reads MIND.
+    """
+    named = select(Event.article_id).distinct().scalar_subquery()
+    rows = session.execute(
+        select(
+            Article.id,
+            Article.title,
+            Article.body,
+            Article.category,
+            Page.claimed_category,
+            Page.canonical_url,
+            Page.url,
+        )
+        .outerjoin(Page, Page.id == Article.lead_page_id)
+        .where(Article.id.in_(named))
+        .order_by(Article.id)
+    )
+    written = 0
+    for article_id, title, body, classified, claimed, canonical, url in rows:
+        category, _ = category_label(classified, claimed)
+        opening = _one_line(body)
+        if len(opening) > ABSTRACT_CHARS:
+            opening = opening[:ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …"
+        fields = [f"N{article_id}", category, "", _one_line(title), opening,
+                  _one_line(canonical or url or ""), "[]", "[]"]  # fmt: skip
+        out.write("\t".join(fields) + "\n")
+        written += 1
+    return written
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
