@@ -90,3 +90,27 @@ def test_indexed_rankers_match_a_category_in_any_case(store):
             got = indexed.ranking(session, now, 4, category=spelling)
             assert got == simple.ranking(session, now, 4, category=spelling), spelling
             assert {r.article_id for r in got} == set(articles[:2]), spelling
+
+
+def test_the_catalog_reloads_when_enrich_changes_what_no_page_shows(store):
+    """A category (or date, or lead) decided by ``enrich`` adds no page: the corpus
+    revision the enrich stage bumps is what makes every worker's lists reload."""
+    from sqlalchemy import update
+
+    from dateline.store.models import Article
+    from dateline.store.revision import bump_corpus_revision
+
+    articles = make_articles(store, 2)
+    catalog = Catalog(store, 0.0)  # checks on every read
+    assert catalog.fresh().by_id[articles[0]].category == "Uncategorised"
+    with store.write() as session:
+        session.execute(update(Article).where(Article.id == articles[0]).values(category="science"))
+        bump_corpus_revision(session)
+    assert catalog.fresh().by_id[articles[0]].category == "Science"
+
+
+def test_an_enrich_run_bumps_the_corpus_revision(live_site):
+    from dateline.store.revision import corpus_revision
+
+    with live_site.store.read() as session:
+        assert corpus_revision(session) >= 1, "the demo was enriched"

@@ -32,6 +32,7 @@ from dateline.store import lead
 from dateline.store.db import Store
 from dateline.store.models import Article
 from dateline.store.queries import sort_date
+from dateline.store.revision import bump_corpus_revision
 
 if TYPE_CHECKING:
     from dateline.enrich.stories import StoryClusterer
@@ -117,6 +118,8 @@ def enrich_articles(
         # their headline or text changed: category, entities and embedding once more
         enrich_articles(store, settings, releaded, on_progress=on_progress, relead=False)
         report.leads_changed = len(releaded)
+    with store.write() as session:
+        bump_corpus_revision(session)  # web workers reload what no new page announces
     log.info("enriched articles", extra={"articles": len(ids), "seconds": report.seconds})
     return report
 

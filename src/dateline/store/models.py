@@ -244,6 +244,20 @@ class ArticleDaily(Base):
     clicks: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class CorpusState(Base):
+    """One row: a revision the enrich stage bumps after it changes stored articles.
+
+    Web workers keep lists in memory and reload them when the corpus changes; new pages
+    show in ``pages`` (max id, count), but a category, date or lead decided by ``enrich``
+    changes no page row. This counter is what they watch for those (migration 0011).
+    """
+
+    __tablename__ = "corpus_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 # --- enrich stage (migration 0004) --------------------------------------------------------
 
 

@@ -6,9 +6,11 @@ hundreds of milliseconds on SQLite. Each web worker therefore keeps the summarie
 listed articles in memory, newest first (about 1 KB per article), and answers those lists
 by scanning it.
 
-**Freshness**: the corpus only changes by adding pages (a new article, a new version, a
-date correction and a supersession all arrive with a new page row), so ``max(pages.id)``
-and ``count(pages)`` are a version. Once the last check is three quarters of
+**Freshness**: the corpus changes by adding pages (a new article, a new version, a date
+correction and a supersession all arrive with a new page row) and by the enrich stage
+(categories, dates, which carrier leads), which bumps the corpus revision
+(``store.revision``), so ``max(pages.id)``, ``count(pages)`` and that revision are a
+version. Once the last check is three quarters of
 ``check_seconds`` (``page_cache_seconds``) old, the check — and on a change the rebuild —
 runs in the background (``Refresher``), never on the event loop nor in a request; the old
 index keeps serving meanwhile. Past ``check_seconds`` without a check, ``current()`` says
@@ -45,9 +47,10 @@ from dateline.store.queries import (
     summaries_query,
     to_summary,
 )
+from dateline.store.revision import corpus_revision
 from dateline.web.cache import REFRESH_AT, Refresher
 
-Version = tuple[int, int]
+Version = tuple[int, int, int]
 # Newest articles looked at for a batch of Recommendation lists beyond the list's size: a
 # reader who has read more of them than this gets the exact rule on their whole history.
 RECOMMENDATION_WINDOW_SLACK = 40
@@ -75,7 +78,8 @@ class Catalog:
     def _current_version(self) -> Version:
         with self.store.read() as session:
             top, count = session.execute(select(func.max(Page.id), func.count(Page.id))).one()
-        return int(top or 0), int(count or 0)
+            revision = corpus_revision(session)
+        return int(top or 0), int(count or 0), revision
 
     def current(self) -> bool:
         """True when the index was checked within ``check_seconds`` (never blocks).
