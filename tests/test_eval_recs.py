@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dateline.rank import offline
@@ -87,6 +88,18 @@ def test_popularity_counts_only_earlier_clicks_and_halves_each_half_life(tmp_pat
     assert ranker.score(later) == pytest.approx([0.25 + 0.5, 0.25])
 
 
+def test_content_scores_by_the_readers_reads_and_earlier_clicks():
+    vectors = {"N1": np.array([1.0, 0.0]), "N2": np.array([0.9, 0.1]), "N3": np.array([0.0, 1.0])}
+    ranker = offline.ContentRanker(vectors)
+    first = offline.Impression(1, "u", T0, ("N1",), ("N2", "N3"), (0, 1))
+    assert ranker.score(first) == pytest.approx([0.9, 0.0])
+    ranker.learn(first)  # u clicked N3
+    later = offline.Impression(2, "u", T0 + timedelta(hours=1), (), ("N2", "N3", "N9"), (0, 1, 0))
+    assert ranker.score(later) == pytest.approx([0.1, 1.0, 0.0]), "N9 has no vector: 0"
+    stranger = offline.Impression(3, "v", T0 + timedelta(hours=1), (), ("N2", "N3"), (1, 0))
+    assert ranker.score(stranger) == [0.0, 0.0], "nothing read: no profile"
+
+
 def test_bad_lines_are_reported_and_the_rest_is_read(tmp_path):
     lines = [
         line(1, "u1", T0, "", "N1-1 N2-0"),
@@ -117,7 +130,7 @@ def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "popularity" in done.stdout and "random" in done.stdout and "nDCG@10" in done.stdout
     figures = json.loads(out.read_text())["rankers"]
-    assert set(figures) == {"random", "popularity"}
+    assert set(figures) == {"random", "popularity", "content"}
     for ranker in figures.values():
         assert {"auc", "mrr", "ndcg5", "ndcg10", "impressions", "skipped", "coverage",
                 "calibration_kl", "median_age_hours", "ild"} <= set(ranker)  # fmt: skip
@@ -128,6 +141,8 @@ def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
     assert figures["popularity"]["mrr"] == pytest.approx((0.5 + 39) / 40)
     assert figures["random"]["auc"] < 0.8
     assert figures["popularity"]["coverage"] == 1.0  # every line shows all its items
+    # the content ranker's titles were embedded, so every list has a diversity figure
+    assert all(0 < ranker["ild"] <= 2 for ranker in figures.values())
 
 
 def test_the_command_names_what_is_wrong(tmp_path):

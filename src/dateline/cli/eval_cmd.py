@@ -7,12 +7,21 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from dateline.cli.common import console, fail
 from dateline.errors import MalformedInput
-from dateline.rank.offline import RANKERS, Report, evaluate_all, read_behaviors, read_news
+from dateline.rank.offline import (
+    NEEDS_VECTORS,
+    RANKERS,
+    News,
+    Report,
+    evaluate_all,
+    read_behaviors,
+    read_news,
+)
 
 app = typer.Typer(help="Offline evaluation.", no_args_is_help=True)
 
@@ -29,6 +38,16 @@ def _as_json(report: Report) -> dict[str, float | int | None]:
     }
     out |= {"impressions": a.impressions, "skipped": a.skipped, **report.beyond}
     return out
+
+
+def _title_vectors(catalogue: dict[str, News]) -> dict[str, np.ndarray]:
+    """MiniLM vectors of every title (the enrich stage's encoder); also gives ILD."""
+    from dateline.enrich.embed import embed_texts
+
+    ids = list(catalogue)
+    console.print(f"embedding {len(ids)} titles …", highlight=False)
+    matrix = embed_texts([catalogue[i].title for i in ids])
+    return dict(zip(ids, matrix, strict=True))
 
 
 @app.command("recs")
@@ -63,7 +82,8 @@ def recs(
                       + "; ".join(log.bad[:3]))  # fmt: skip
     if not log.impressions:
         raise fail(f"{behaviors}: no impressions to score")
-    reports = evaluate_all(catalogue, log.impressions, names, seed)
+    vectors = _title_vectors(catalogue) if NEEDS_VECTORS & set(names) else None
+    reports = evaluate_all(catalogue, log.impressions, names, seed, vectors)
     table = Table(title=f"{len(log.impressions)} impressions, {len(catalogue)} articles")
     for column in ("ranker", "AUC", "MRR", "nDCG@5", "nDCG@10", "scored", "skipped",
                    "coverage", "calib. KL", "median age h"):  # fmt: skip

@@ -11,21 +11,24 @@ once its time is *strictly* before the line it scores: every line of one timesta
 scored first, and only then are its clicks learned (``Ranker.learn``). MIND's
 ``news.tsv`` has no dates, so an article's time is its first appearance in the log.
 
-Rankers here: ``random`` (seeded, the floor) and ``popularity`` (clicks, time-decayed
-with a half-life, as of the line's time). The content, collaborative and blended rankers
-arrive with the rank stage's models.
+Rankers here: ``random`` (seeded, the floor), ``popularity`` (clicks, time-decayed with a
+half-life, as of the line's time) and ``content`` (MiniLM vectors of the titles against
+the reader's reads and earlier clicks). The collaborative and blended rankers arrive with
+the rank stage's models.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from dateline.errors import MalformedInput
 from dateline.rank.metrics import Accuracy, BeyondAccuracy, accuracy
@@ -165,15 +168,49 @@ class PopularityRanker:
                 self._clicks[news_id] = (self._now(news_id, impression.at) + 1.0, impression.at)
 
 
-RANKERS = ("random", "popularity")
+class ContentRanker:
+    """Cosine of each item's vector to the reader's profile: the mean of the vectors of
+    what they read (the line's history) and clicked on earlier lines."""
+
+    name = "content"
+
+    def __init__(self, vectors: Mapping[str, np.ndarray]) -> None:
+        self._vectors = vectors
+        self._clicked: dict[str, list[str]] = {}
+
+    def score(self, impression: Impression) -> Sequence[float]:
+        read = [*impression.history, *self._clicked.get(impression.user, ())]
+        known = [self._vectors[n] for n in read if n in self._vectors]
+        if not known:
+            return [0.0] * len(impression.items)
+        profile = np.mean(known, axis=0)
+        profile = profile / (np.linalg.norm(profile) or 1.0)
+        zero = np.zeros_like(profile)
+        return [float(self._vectors.get(n, zero) @ profile) for n in impression.items]
+
+    def learn(self, impression: Impression) -> None:
+        clicked = [n for n, label in zip(impression.items, impression.labels, strict=True) if label]
+        if clicked:
+            self._clicked.setdefault(impression.user, []).extend(clicked)
 
 
-def make_ranker(name: str, seed: int = 0) -> Ranker:
+RANKERS = ("random", "popularity", "content")
+# Rankers that need the articles' vectors (the caller embeds the titles: see eval_cmd).
+NEEDS_VECTORS = frozenset({"content"})
+
+
+def make_ranker(
+    name: str, seed: int = 0, vectors: Mapping[str, np.ndarray] | None = None
+) -> Ranker:
     """A fresh ranker by name (each evaluation replays the log from nothing)."""
     if name == "random":
         return RandomRanker(seed)
     if name == "popularity":
         return PopularityRanker()
+    if name == "content":
+        if vectors is None:
+            raise ValueError("the content ranker needs the articles' vectors")
+        return ContentRanker(vectors)
     raise ValueError(f"unknown ranker {name!r}; choose from {', '.join(RANKERS)}")
 
 
@@ -183,8 +220,14 @@ class Report:
     beyond: dict[str, float | None]
 
 
-def evaluate(news: dict[str, News], impressions: Sequence[Impression], ranker: Ranker) -> Report:
-    """Replay the log through ``ranker``: scores as of each line's time, then metrics."""
+def evaluate(
+    news: dict[str, News],
+    impressions: Sequence[Impression],
+    ranker: Ranker,
+    vectors: Mapping[str, np.ndarray] | None = None,
+) -> Report:
+    """Replay the log through ``ranker``: scores as of each line's time, then metrics
+    (ILD only when ``vectors`` are given)."""
     scored: list[tuple[Sequence[int], Sequence[float]]] = []
     beyond = BeyondAccuracy()
     first_seen: dict[str, datetime] = {}
@@ -199,7 +242,7 @@ def evaluate(news: dict[str, News], impressions: Sequence[Impression], ranker: R
             top = sorted(range(len(scores)), key=lambda k: -scores[k])[:SHOWN]
             beyond.add(
                 [imp.items[k] for k in top],
-                vectors={},
+                vectors=vectors or {},
                 categories=categories,
                 history=imp.history,
                 shown_at=imp.at,
@@ -211,18 +254,25 @@ def evaluate(news: dict[str, News], impressions: Sequence[Impression], ranker: R
 
 
 def evaluate_all(
-    news: dict[str, News], impressions: Sequence[Impression], names: Iterable[str], seed: int
+    news: dict[str, News],
+    impressions: Sequence[Impression],
+    names: Iterable[str],
+    seed: int,
+    vectors: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Report]:
     reports: dict[str, Report] = {}
     for name in names:
-        reports[name] = evaluate(news, impressions, make_ranker(name, seed))
+        ranker = make_ranker(name, seed, vectors)
+        reports[name] = evaluate(news, impressions, ranker, vectors)
     return reports
 
 
 __all__ = [
+    "NEEDS_VECTORS",
     "POPULARITY_HALF_LIFE_HOURS",
     "RANKERS",
     "SHOWN",
+    "ContentRanker",
     "Impression",
     "Log",
     "News",
