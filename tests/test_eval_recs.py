@@ -126,9 +126,12 @@ def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
     news, behaviors = write_log(tmp_path, lines)
     out = tmp_path / "figures.json"
     done = run("eval", "recs", "--news", str(news), "--behaviors", str(behaviors),
-               "--json", str(out))  # fmt: skip
+               "--json", str(out), env={"COLUMNS": "80"})  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "popularity" in done.stdout and "random" in done.stdout and "nDCG@10" in done.stdout
+    header = next(row for row in done.stdout.splitlines() if "ranker" in row).split()
+    assert header == ["ranker", "AUC", "MRR", "nDCG@5", "nDCG@10", "ILD@8", "cover", "KL", "age"]
+    rows = {row.split()[0]: row.split()[1:] for row in done.stdout.splitlines() if row.strip()}
+    assert rows["popularity"][0] == "0.988", "fits 80 columns, nothing cut"
     figures = json.loads(out.read_text())["rankers"]
     assert set(figures) == {"random", "popularity", "content"}
     for ranker in figures.values():

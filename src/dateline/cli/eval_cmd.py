@@ -9,6 +9,7 @@ from typing import Annotated
 
 import numpy as np
 import typer
+from rich import box
 from rich.table import Table
 
 from dateline.cli.common import console, fail
@@ -26,7 +27,7 @@ from dateline.rank.offline import (
 app = typer.Typer(help="Offline evaluation.", no_args_is_help=True)
 
 
-def _figure(value: float | None, digits: int = 4) -> str:
+def _figure(value: float | None, digits: int) -> str:
     return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
@@ -84,16 +85,24 @@ def recs(
         raise fail(f"{behaviors}: no impressions to score")
     vectors = _title_vectors(catalogue) if NEEDS_VECTORS & set(names) else None
     reports = evaluate_all(catalogue, log.impressions, names, seed, vectors)
-    table = Table(title=f"{len(log.impressions)} impressions, {len(catalogue)} articles")
-    for column in ("ranker", "AUC", "MRR", "nDCG@5", "nDCG@10", "scored", "skipped",
-                   "coverage", "calib. KL", "median age h"):  # fmt: skip
-        table.add_column(column, justify="left" if column == "ranker" else "right")
+    # scored and skipped lines are the same for every ranker: said once, in the caption
+    first = next(iter(reports.values())).accuracy
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=f"{len(log.impressions)} shown lists, {len(catalogue)} articles",
+        caption=f"{first.impressions} lists scored; {first.skipped} skipped (no click, or "
+        "no non-click). ILD@8: 1 - cosine of the top 8; KL: calibration; age: median, "
+        "hours. --json keeps 6 decimals.",
+    )
+    for column in ("ranker", "AUC", "MRR", "nDCG@5", "nDCG@10", "ILD@8", "cover", "KL", "age"):
+        table.add_column(column, justify="left" if column == "ranker" else "right", no_wrap=True)
     for name, report in reports.items():
         a, b = report.accuracy, report.beyond
         table.add_row(
-            name, _figure(a.auc), _figure(a.mrr), _figure(a.ndcg5), _figure(a.ndcg10),
-            str(a.impressions), str(a.skipped), _figure(b["coverage"], 3),
-            _figure(b["calibration_kl"], 3), _figure(b["median_age_hours"], 1),
+            name, _figure(a.auc, 3), _figure(a.mrr, 3), _figure(a.ndcg5, 3), _figure(a.ndcg10, 3),
+            _figure(b["ild"], 3), _figure(b["coverage"], 3), _figure(b["calibration_kl"], 3),
+            _figure(b["median_age_hours"], 1),
         )  # fmt: skip
     console.print(table)
     if json_out is not None:
