@@ -13,7 +13,6 @@ import json
 from datetime import datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from lxml import etree, html
 from sqlalchemy import update
 
@@ -22,11 +21,10 @@ from dateline.extract.dates import parse_claimed_date
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
 from dateline.rank.simple import SimpleRankers
-from dateline.settings import load_settings
 from dateline.store.models import Article, Story
 from dateline.store.queries import ListFilter, latest
 from dateline.store.repository import save_article
-from dateline.web.app import create_app
+from http_util import app_client
 
 COUNCIL = "Council passes the harbour budget after a late session"
 DREDGING = "Dredging of the old harbour begins on Wednesday"
@@ -69,14 +67,7 @@ def newsroom(store, tmp_path):
         session.flush()
         session.execute(update(Article).values(story_id=story.id))
         ids["story"] = story.id
-    settings = load_settings(
-        environ={
-            "DATELINE_DATA_DIR": str(tmp_path / "data"),
-            "DATELINE_DATABASE_URL": store.url,
-            "DATELINE_SITE_CLOCK": CLOCK.isoformat(),
-        }
-    )
-    with TestClient(create_app(settings, store)) as client:
+    with app_client(store, tmp_path, CLOCK.isoformat()) as client:
         yield client, ids
 
 

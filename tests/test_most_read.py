@@ -10,16 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from lxml import html
 
 from dateline.enrich import dedup
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
 from dateline.rank.simple import SimpleRankers
-from dateline.settings import load_settings
 from dateline.store.repository import save_article
-from dateline.web.app import create_app
+from http_util import app_client
 
 TITLES = [
     "Harbour bridge reopens after repairs",
@@ -41,14 +39,7 @@ def unread_site(store, tmp_path):
         raw = RawDocument(data=title.encode(), origin=title, kind=InputKind.TEXT_DUMP)
         with store.write() as session:
             save_article(session, item, raw, signature_of=dedup.signature_of)
-    settings = load_settings(
-        environ={
-            "DATELINE_DATA_DIR": str(tmp_path / "data"),
-            "DATELINE_DATABASE_URL": store.url,
-            "DATELINE_SITE_CLOCK": "2026-03-05T00:00:00",
-        }
-    )
-    with TestClient(create_app(settings, store)) as client:
+    with app_client(store, tmp_path, "2026-03-05T00:00:00") as client:
         yield client
 
 

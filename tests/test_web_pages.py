@@ -8,7 +8,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from http_util import client
+from http_util import app_client, client
 
 SEED_000_TITLE = (
     "North Korea’s top diplomat in Moscow for talks on ties amid concerns over alleged arms deal"
@@ -321,16 +321,13 @@ def category_site(store, tmp_path):
     """A small site whose sources spell their categories differently, on each engine."""
     from datetime import datetime
 
-    from fastapi.testclient import TestClient
     from sqlalchemy import update
 
     from dateline.enrich import dedup
     from dateline.extract.model import ClaimedDate, ExtractedArticle
     from dateline.ingest.raw import InputKind, RawDocument
-    from dateline.settings import load_settings
     from dateline.store.models import Article
     from dateline.store.repository import save_article
-    from dateline.web.app import create_app
 
     for day, (claim, title, body) in enumerate(CATEGORY_CORPUS, start=1):
         item = ExtractedArticle(
@@ -350,14 +347,7 @@ def category_site(store, tmp_path):
                     .where(Article.id == saved.article_id)
                     .values(category="business", category_confidence=0.9)
                 )
-    settings = load_settings(
-        environ={
-            "DATELINE_DATA_DIR": str(tmp_path / "data"),
-            "DATELINE_DATABASE_URL": store.url,
-            "DATELINE_SITE_CLOCK": "2026-11-01T00:00:00",
-        }
-    )
-    with TestClient(create_app(settings, store)) as c:
+    with app_client(store, tmp_path, "2026-11-01T00:00:00") as c:
         yield c
 
 
