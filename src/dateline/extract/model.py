@@ -86,7 +86,7 @@ class ExtractedArticle:
     @property
     def body_hash(self) -> str:
         """Hash of the normalised body alone: pages with the same text share one article."""
-        return hashlib.sha256(normalise_for_hash(self.body).encode("utf-8")).hexdigest()
+        return body_hash_of(self.body)
 
     def to_json(self) -> dict[str, Any]:
         """The public, documented shape used by ``dateline extract``."""
@@ -102,6 +102,11 @@ class ExtractedArticle:
             "language": self.language,
             "url": self.canonical_url or self.url,
         }
+
+
+def body_hash_of(body: str) -> str:
+    """The ``Article.body_hash`` of a body: its normalised text, hashed."""
+    return hashlib.sha256(normalise_for_hash(body).encode("utf-8")).hexdigest()
 
 
 def normalise_for_hash(text: str) -> str:

@@ -29,17 +29,17 @@ scores change (the enrich stage), so the order pages arrive in never decides it.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dateline.extract.language import detect_language
-from dateline.extract.model import normalise_for_hash
+from dateline.extract.model import body_hash_of
 from dateline.extract.wire import find_wire_markers
 from dateline.store import dedup_index
 from dateline.store.dedup_index import IndexedSignature, SignatureOf
@@ -80,7 +80,7 @@ class Candidate:
     source_kind: str
     contains: int = 0  # how many other carriers' texts this one's text holds, and more
 
-    @property
+    @cached_property
     def credible_day(self) -> date | None:
         """The day the page states, if its claim is credible (see the module rules)."""
         if self.claimed_utc is None or not self.claimed_date or self.date_flag:
@@ -213,6 +213,17 @@ def redecide(session: Session, article: Article, *, signature_of: SignatureOf | 
     best = choose(candidates_of(article, pages, signature_of))
     if best is None or best.page_id == article.lead_page_id:
         return False
+    return _make_lead(session, article, best, pages, signature_of)
+
+
+def _make_lead(
+    session: Session,
+    article: Article,
+    best: Candidate,
+    pages: Sequence[tuple[Page, Source]],
+    signature_of: SignatureOf | None,
+) -> bool:
+    """Give the article ``best``'s headline, byline and (when it differs) text."""
     by_id = {p.id: p for p, _ in pages}
     lead = by_id[best.page_id]
     new_text = lead.body is not None
@@ -252,8 +263,9 @@ def redecide_carried(session: Session, *, signature_of: SignatureOf | None) -> l
     changed = []
     for article, pages in by_article.values():
         best = choose(candidates_of(article, pages, signature_of))
-        moves = best is not None and best.page_id != article.lead_page_id
-        if moves and redecide(session, article, signature_of=signature_of):
+        if best is None or best.page_id == article.lead_page_id:
+            continue
+        if _make_lead(session, article, best, pages, signature_of):
             changed.append(article.id)
     return changed
 
@@ -262,7 +274,7 @@ def _take_text(session: Session, article: Article, lead: Page, pages: Iterable[P
     """Move ``lead``'s own text into the article; the pages that carried the article's
     text keep it as their own. False when another article already holds that text."""
     assert lead.body is not None
-    body_hash = hashlib.sha256(normalise_for_hash(lead.body).encode("utf-8")).hexdigest()
+    body_hash = body_hash_of(lead.body)
     taken = session.scalar(
         select(Article.id).where(Article.body_hash == body_hash, Article.id != article.id)
     )
