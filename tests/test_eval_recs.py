@@ -132,8 +132,9 @@ def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
     assert header == ["ranker", "AUC", "MRR", "nDCG@5", "nDCG@10", "ILD@8", "cover", "KL", "age"]
     rows = {row.split()[0]: row.split()[1:] for row in done.stdout.splitlines() if row.strip()}
     assert rows["popularity"][0] == "0.988", "fits 80 columns, nothing cut"
+    assert len(rows["collaborative"]) == 8 and "…" not in " ".join(rows["collaborative"])
     figures = json.loads(out.read_text())["rankers"]
-    assert set(figures) == {"random", "popularity", "content"}
+    assert set(figures) == {"random", "popularity", "content", "collaborative"}
     for ranker in figures.values():
         assert {"auc", "mrr", "ndcg5", "ndcg10", "impressions", "skipped", "coverage",
                 "calibration_kl", "median_age_hours", "ild"} <= set(ranker)  # fmt: skip
@@ -143,6 +144,9 @@ def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
     assert figures["popularity"]["auc"] == pytest.approx((0.5 + 39) / 40)
     assert figures["popularity"]["mrr"] == pytest.approx((0.5 + 39) / 40)
     assert figures["random"]["auc"] < 0.8
+    # every reader read N4 and clicks N1: co-reading ranks the read N4 first, N1 second
+    # (and before the fit, all tie: N1 second again), above the unread N2 or N3
+    assert figures["collaborative"]["auc"] == 0.5 and figures["collaborative"]["mrr"] == 0.5
     assert figures["popularity"]["coverage"] == 1.0  # every line shows all its items
     # the content ranker's titles were embedded, so every list has a diversity figure
     assert all(0 < ranker["ild"] <= 2 for ranker in figures.values())

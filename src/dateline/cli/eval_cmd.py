@@ -58,7 +58,9 @@ def recs(
     rankers: Annotated[
         str, typer.Option(help=f"Comma-separated, of: {', '.join(RANKERS)}.")
     ] = ",".join(RANKERS),
-    seed: Annotated[int, typer.Option(help="Seed of the random ranker.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the random ranker and of the collaborative one's fits.")
+    ] = 0,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures to this file.")
     ] = None,
@@ -90,6 +92,7 @@ def recs(
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,  # 2 blanks between columns, not 3: room for "collaborative"
         title=f"{len(log.impressions)} shown lists, {len(catalogue)} articles",
         caption=f"{first.impressions} lists scored; {first.skipped} skipped (no click, or "
         "no non-click). ILD@8: 1 - cosine of the top 8; KL: calibration; age: median, "

@@ -12,9 +12,10 @@ scored first, and only then are its clicks learned (``Ranker.learn``). MIND's
 ``news.tsv`` has no dates, so an article's time is its first appearance in the log.
 
 Rankers here: ``random`` (seeded, the floor), ``popularity`` (clicks, time-decayed with a
-half-life, as of the line's time) and ``content`` (MiniLM vectors of the titles against
-the reader's reads and earlier clicks). The collaborative and blended rankers arrive with
-the rank stage's models.
+half-life, as of the line's time), ``content`` (MiniLM vectors of the titles against
+the reader's reads and earlier clicks) and ``collaborative`` (co-reading, ALS article
+vectors refitted on a schedule, :mod:`dateline.rank.collab`). The blended ranker arrives
+with the rank stage's models.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from dateline.errors import MalformedInput
+from dateline.rank.collab import CoReadingModel, fit_coreading
 from dateline.rank.metrics import Accuracy, BeyondAccuracy, accuracy
 from dateline.readers.history import MIND_TIME_FORMAT
 
@@ -38,6 +40,9 @@ from dateline.readers.history import MIND_TIME_FORMAT
 SHOWN = 8
 # Popularity's half-life: a click a day old weighs half a click now.
 POPULARITY_HALF_LIFE_HOURS = 24.0
+# The collaborative ranker refits its article vectors when its fit is this old (log time):
+# a day, as a site would refit nightly; reads in between are folded in, not refitted.
+COLLABORATIVE_RETRAIN_HOURS = 24.0
 # Bad lines reported by line number, up to this many (all are counted).
 MAX_REPORTED = 10
 
@@ -194,7 +199,61 @@ class ContentRanker:
             self._clicked.setdefault(impression.user, []).extend(clicked)
 
 
-RANKERS = ("random", "popularity", "content")
+class CollaborativeRanker:
+    """Co-reading: the reader folded into ALS article vectors fitted on what was learned.
+
+    Everything learned (each learned line's history and clicks, one read each) is refitted
+    when the fit is ``retrain_hours`` old in log time, before the line is scored, and
+    while there is no model yet, whenever something new was learned. Between fits the
+    reader is folded in from the line's history and their learned clicks, so reads newer
+    than the fit count; articles newer than it do not: they score 0, as every article
+    does when there is no model or none of the reader's reads is known. 0 rather than
+    popularity: it is what ALS predicts for an article nobody read (the fit's target),
+    and this row measures the co-reading signal alone; blending is the blended ranker's.
+    """
+
+    name = "collaborative"
+
+    def __init__(self, seed: int = 0, retrain_hours: float = COLLABORATIVE_RETRAIN_HOURS) -> None:
+        self._seed = seed
+        self._every = timedelta(hours=retrain_hours)
+        self._reads: dict[str, set[int]] = {}
+        self._clicked: dict[str, list[str]] = {}
+        self._number: dict[str, int] = {}  # news id → the int id the model knows it by
+        self._model: CoReadingModel | None = None
+        self._fitted_at: datetime | None = None
+        self._new = False  # learned something since the last fit
+
+    def _due(self, at: datetime) -> bool:
+        if self._fitted_at is None or self._model is None:
+            return self._new
+        return at - self._fitted_at >= self._every
+
+    def score(self, impression: Impression) -> Sequence[float]:
+        if self._due(impression.at):
+            reads = ((u, a, 1.0) for u, articles in self._reads.items() for a in articles)
+            self._model = fit_coreading(reads, seed=self._seed)
+            self._fitted_at, self._new = impression.at, False
+        if self._model is None:
+            return [0.0] * len(impression.items)
+        read = [*impression.history, *self._clicked.get(impression.user, ())]
+        history = [self._number[n] for n in read if n in self._number]
+        candidates = [self._number.get(n, -1) for n in impression.items]
+        scores = self._model.scores(history, candidates)
+        return np.nan_to_num(scores, nan=0.0).tolist()
+
+    def learn(self, impression: Impression) -> None:
+        clicked = [n for n, label in zip(impression.items, impression.labels, strict=True) if label]
+        if clicked:
+            self._clicked.setdefault(impression.user, []).extend(clicked)
+        read = self._reads.setdefault(impression.user, set())
+        before = len(read)
+        for news_id in (*impression.history, *clicked):
+            read.add(self._number.setdefault(news_id, len(self._number)))
+        self._new |= len(read) > before
+
+
+RANKERS = ("random", "popularity", "content", "collaborative")
 # Rankers that need the articles' vectors (the caller embeds the titles: see eval_cmd).
 NEEDS_VECTORS = frozenset({"content"})
 
@@ -211,6 +270,8 @@ def make_ranker(
         if vectors is None:
             raise ValueError("the content ranker needs the articles' vectors")
         return ContentRanker(vectors)
+    if name == "collaborative":
+        return CollaborativeRanker(seed)
     raise ValueError(f"unknown ranker {name!r}; choose from {', '.join(RANKERS)}")
 
 
@@ -268,10 +329,12 @@ def evaluate_all(
 
 
 __all__ = [
+    "COLLABORATIVE_RETRAIN_HOURS",
     "NEEDS_VECTORS",
     "POPULARITY_HALF_LIFE_HOURS",
     "RANKERS",
     "SHOWN",
+    "CollaborativeRanker",
     "ContentRanker",
     "Impression",
     "Log",
