@@ -65,6 +65,8 @@ bench: venv
 	$(BIN)/python bench/entities.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/recommend.py
+	$(BIN)/python bench/related.py
 
 docs: venv
 	$(BIN)/python scripts/gen_docs.py

@@ -46,14 +46,20 @@ rankers.
 
 **Scores.** The last ``--test-days`` days are scored, the earlier ones are training:
 
-- offline, as ``dateline eval recs`` scores the site's logs: one run's impressions
-  (``--offline-log``) exported as MIND (``export_news_tsv``, ``export_behaviors_tsv``),
-  the lines of ``--offline-lists`` kept, each ranker of :mod:`dateline.rank.offline`
-  made by ``make_ranker``, taught the training lines, then ``evaluate``-d on the test
-  lines (AUC, MRR, nDCG@5/10, ILD@8, coverage, calibration KL, median age);
-- online, from each run's own store: click-through of the Recommendation slot (clicks /
-  impressions), the share of its items within the reader's interests, and read items
-  recommended (items the reader had viewed before the page; must be 0).
+- offline (AUC, MRR, nDCG@5/10), as ``dateline eval recs`` scores the site's logs: one
+  run's impressions (``--offline-log``) exported as MIND (``export_news_tsv``,
+  ``export_behaviors_tsv``), the lines of ``--offline-lists`` kept, each ranker of
+  :mod:`dateline.rank.offline` made by ``make_ranker``, taught the training lines, then
+  ``evaluate``-d on the test lines (``evaluate_all`` would start every ranker cold at the
+  first test line; its beyond-accuracy figures go to the JSON as ``offline_*``);
+- served, from each run's own log: ILD@8, coverage (of every article), calibration KL and
+  median age of the Recommendation lists it showed (``evaluate`` of the lines in their
+  served order), click-through of the Recommendation slot (clicks / impressions), the
+  share of its items within the reader's interests, and read items recommended (items the
+  reader had viewed before the page, counted on every day; must be 0).
+
+``--work DIR`` keeps the snapshots and run stores (their logs as MIND files too) and reuses
+a corpus built there by the same options and commit (uncommitted changes are not seen).
 
 Targets (printed; ``--gate`` exits 1 when one is missed): blend AUC >= popularity + 0.05;
 blend best on nDCG@10 and MRR; blend's Recommendation click-through >= 1.3x popularity's;
@@ -66,6 +72,7 @@ import argparse
 import csv
 import gzip
 import heapq
+import inspect
 import json
 import math
 import random
@@ -120,7 +127,7 @@ STORY_MATCH, CATEGORY_MATCH = 1.0, 0.6  # attraction factor: followed story, cat
 SESSION_HOURS = (7, 23)  # sessions start between these simulated hours
 DWELL_SECONDS = (60, 300)  # time on a page before the next click
 MAX_PAGES = 10  # pages per session at most
-HOME_TOP = 10  # Latest items of the home page a landing reader considers (+ Most read)
+HOME_TOP = 10  # Latest items of the home page a landing reader considers (+ its lead lists)
 FRESH_HOURS = 48  # a "fresh article in their interests" landing: at most this old
 # time.monotonic() while browsing: the simulated seconds since START, plus this.
 MONOTONIC_OFFSET = 1e6
@@ -599,7 +606,9 @@ class Day:
                 self.tally.landings["fresh in interests"] += 1
                 return rng.choices([a for a, _ in fresh], [w for _, w in fresh])[0]
         home = self.site.home_page()
-        sections = [home.sections.get("most_read", []), home.items[:HOME_TOP]]
+        # its lead sections ("Most read", "Top stories": whatever is not a category's), Latest
+        lead = [items for name, items in home.sections.items() if not name.startswith("category:")]
+        sections = [*lead, home.items[:HOME_TOP]]
         weighted = [
             (s.id, (1 / k) ** self.opts.eta * self.attraction(reader, s.id, at))
             for section in sections
@@ -833,12 +842,16 @@ def offline_scores(
     kept = [imp for imp, name in zip(lines, lists, strict=True) if keep in ("all", name)]
     train = [imp for imp in kept if imp.at < test_start]
     test = [imp for imp in kept if imp.at >= test_start]
+    # rankers that read the catalogue (the blend) take the news file and the log, where
+    # make_ranker accepts them
+    accepts = inspect.signature(make_ranker).parameters
+    extra = {"news": news, "impressions": kept} if "impressions" in accepts else {}
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         if name not in RANKERS:
             out[name] = {"note": "not in dateline.rank.offline yet"}
             continue
-        ranker = make_ranker(name, seed, vectors)
+        ranker = make_ranker(name, seed, vectors, **extra)
         for imp in train:  # in time order, as evaluate learns
             ranker.learn(imp)
         report = evaluate(news, test, ranker, vectors)
