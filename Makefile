@@ -64,6 +64,7 @@ bench: venv
 	$(BIN)/python bench/categories.py
 	$(BIN)/python bench/entities.py
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/rank_speed.py
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/recommend.py
 	$(BIN)/python bench/related.py
