@@ -446,3 +446,55 @@ def test_seed_article_shows_claims_not_copied_counts(page, live_site):
     count, pressed = reaction_state(page)
     assert count != 7359 and pressed == "false"
     assert "7359" not in page.locator("body").inner_text()
+
+
+# --- Recommendation -----------------------------------------------------------------------------
+
+
+def _reco_ids(page) -> list[int]:
+    hrefs = page.locator("section.list-recommendation li > a").evaluate_all(
+        "(links) => links.map((a) => a.getAttribute('href'))"
+    )
+    return [int(urlsplit(h).path.split("/")[2]) for h in hrefs]
+
+
+def test_recommendation_turns_to_what_a_new_reader_reads(page, live_site):
+    """Four articles of one category, then the list is mostly that category; "less like
+    this" (a plain form) removes the item from the next page's list."""
+    from playwright.sync_api import expect
+
+    categories = page.request.get("/api/v1/categories").json()
+    topic = max(
+        (c for c in categories if c["name"] != "Uncategorised" and not c["is_claim"]),
+        key=lambda c: c["count"],
+    )["name"]
+    listed = page.request.get("/api/v1/articles", params={"category": topic, "limit": "12"}).json()[
+        "items"
+    ]
+    category_of = {}
+
+    def in_topic(ids: list[int]) -> float:
+        for aid in ids:
+            if aid not in category_of:
+                got = page.request.get(f"/api/v1/articles/{aid}").json()
+                category_of[aid] = got["category"]
+        return sum(category_of[a] == topic for a in ids) / max(len(ids), 1)
+
+    read = [item["id"] for item in listed[:4]]
+    page.goto(f"/a/{read[0]}")
+    cold = in_topic(_reco_ids(page))
+    for aid in read[1:]:
+        page.goto(f"/a/{aid}")
+        expect(page.locator("h1.headline")).to_be_visible()
+    page.goto(f"/a/{listed[4]['id']}")
+    shown = _reco_ids(page)
+    assert len(shown) == 8 and not set(shown) & set(read)
+    share = in_topic(shown)
+    assert share >= 0.6 and share > cold, (topic, cold, share)
+
+    first = page.locator("section.list-recommendation li").first
+    target = _reco_ids(page)[0]
+    first.locator("button.less-button").click()
+    page.wait_for_load_state()
+    page.goto(f"/a/{listed[5]['id']}")
+    assert target not in _reco_ids(page)

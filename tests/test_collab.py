@@ -15,7 +15,7 @@ import scipy.sparse
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
-from dateline.rank import offline
+from dateline.rank import offline, offline_suite
 from dateline.rank.collab import CoReadingModel, fit_coreading
 
 A = list(range(100, 120))  # group A's articles
@@ -219,5 +219,5 @@ def test_the_collaborative_ranker_refits_on_schedule_and_folds_in_between():
 
 
 def test_make_ranker_knows_the_collaborative_ranker():
-    assert "collaborative" in offline.RANKERS
-    assert offline.make_ranker("collaborative", seed=2).name == "collaborative"
+    assert "collaborative" in offline_suite.RANKERS
+    assert offline_suite.make_ranker("collaborative", seed=2).name == "collaborative"

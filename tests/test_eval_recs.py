@@ -134,7 +134,7 @@ def test_the_command_prints_a_table_and_writes_the_figures(tmp_path):
     assert rows["popularity"][0] == "0.988", "fits 80 columns, nothing cut"
     assert len(rows["collaborative"]) == 8 and "…" not in " ".join(rows["collaborative"])
     figures = json.loads(out.read_text())["rankers"]
-    assert set(figures) == {"random", "popularity", "content", "collaborative"}
+    assert set(figures) == {"random", "popularity", "content", "collaborative", "blend"}
     for ranker in figures.values():
         assert {"auc", "mrr", "ndcg5", "ndcg10", "impressions", "skipped", "coverage",
                 "calibration_kl", "median_age_hours", "ild"} <= set(ranker)  # fmt: skip
@@ -163,3 +163,54 @@ def test_the_command_names_what_is_wrong(tmp_path):
     empty.write_text("garbage\n", encoding="utf-8")
     nothing = run("eval", "recs", "--news", str(news), "--behaviors", str(empty))
     assert nothing.returncode != 0 and "no impressions to score" in nothing.stderr + nothing.stdout
+
+
+def _blend_log(extra: list[offline.Impression]) -> tuple[dict, dict, list[offline.Impression]]:
+    news = {
+        "N1": offline.News("N1", "sports", "Arsenal beat Chelsea in the London derby"),
+        "N2": offline.News("N2", "sports", "Liverpool win the Premier League title"),
+        "N3": offline.News("N3", "finance", "Central bank raises interest rates again"),
+        "N4": offline.News("N4", "sports", "Tottenham sign a striker from Brazil"),
+    }
+    vectors = {
+        "N1": np.array([1.0, 0.1, 0.0]),
+        "N2": np.array([0.9, 0.2, 0.0]),
+        "N3": np.array([0.0, 0.1, 1.0]),
+        "N4": np.array([0.95, 0.0, 0.1]),
+    }
+    base = [
+        offline.Impression(1, "u", T0, ("N1",), ("N2", "N3"), (1, 0)),
+        offline.Impression(2, "v", T0 + timedelta(hours=1), ("N3",), ("N2", "N3"), (0, 1)),
+    ]
+    return news, vectors, base + extra
+
+
+def test_blend_scores_with_the_sites_recommendation_signals_and_no_look_ahead():
+    """The blend prefers what a reader's history is about, and a line's scores do not
+    change when later lines (and their clicks) are added to the log."""
+    from dateline.rank.offline_blend import BlendRanker
+
+    later = [offline.Impression(3, "w", T0 + timedelta(hours=5), (), ("N3", "N4"), (1, 0))]
+    scores = []
+    for extra in ([], later):
+        news, vectors, log = _blend_log(extra)
+        ranker = BlendRanker(news, vectors, log, seed=0)
+        first = ranker.score(log[0])
+        ranker.learn(log[0])
+        second = ranker.score(log[1])
+        scores.append((first, second))
+    assert scores[0] == scores[1], "a later line changed an earlier line's scores"
+    first, second = scores[0]
+    assert first[0] > first[1], "a sports reader: the sports item first"
+    assert second[1] > second[0], "a finance reader: the finance item first"
+
+
+def test_blend_with_mmr_keeps_the_top_items_and_reorders_them():
+    from dateline.rank.offline_blend import BlendRanker
+
+    news, vectors, log = _blend_log([])
+    plain = BlendRanker(news, vectors, log).score(log[0])
+    mmr = BlendRanker(news, vectors, log, mmr_lambda=0.5).score(log[0])
+    assert (
+        sorted(range(2), key=lambda k: -plain[k])[0] == sorted(range(2), key=lambda k: -mmr[k])[0]
+    )

@@ -1,8 +1,9 @@
-""" "Most read" means read: with nothing read, the home page does not fill it with the newest.
+""" "Top stories" means read or widely covered: on a new instance with one source and no
+reader, the home page does not fill it with the newest.
 
 The Ranking list may still fill up with the newest articles (it says so in each item's
-reason, "newest"); the home page's "Most read" section promises engagement, so it shows
-only what was read.
+reason, "newest"); the home page's "Top stories" section promises engagement or coverage
+by several independent sources, so it shows only those.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from lxml import html
 from dateline.enrich import dedup
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
-from dateline.rank.simple import SimpleRankers
+from dateline.rank.rankers import DatelineRankers
 from dateline.store.repository import save_article
 from http_util import app_client
 
@@ -43,17 +44,17 @@ def unread_site(store, tmp_path):
         yield client
 
 
-def test_most_read_is_empty_until_something_is_read(unread_site):
+def test_top_stories_is_empty_until_something_is_read(unread_site):
     page = html.fromstring(unread_site.get("/").text)
-    section = page.xpath("//section[@class='most-read']")[0]
+    section = page.xpath("//section[@class='top-stories']")[0]
     assert section.xpath(".//li") == []
-    assert "Nothing has been read" in section.text_content()
+    assert "Nothing has been read or widely covered" in section.text_content()
     latest = page.xpath("//section[@class='latest']//li")
     assert len(latest) == len(TITLES)
 
 
 def test_the_ranking_list_marks_its_newest_fill_as_filler(store, unread_site):
     with store.read() as session:
-        ranked = SimpleRankers().ranking(session, datetime(2026, 3, 5), 8)
+        ranked = DatelineRankers(store).ranking(session, datetime(2026, 3, 5), 8)
     assert len(ranked) == len(TITLES)
     assert all(r.filler and r.reason == "newest" for r in ranked)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from dateline.enrich import dedup
 from dateline.extract.model import ClaimedDate, ExtractedArticle
 from dateline.ingest.raw import InputKind, RawDocument
-from dateline.rank import offline
+from dateline.rank import offline, offline_suite
 from dateline.readers import (
     EventBuffer,
     clear_history,
@@ -579,7 +579,7 @@ def test_impressions_export_as_mind_behaviors(store, tmp_path):
     log = offline.read_behaviors(tmp_path / "behaviors.tsv")
     assert log.bad_count == 0
     catalogue = offline.read_news(tmp_path / "news.tsv")
-    report = offline.evaluate_all(catalogue, log.impressions, ["popularity"], seed=0)
+    report = offline_suite.evaluate_all(catalogue, log.impressions, ["popularity"], seed=0)
     assert (report["popularity"].accuracy.impressions, report["popularity"].accuracy.skipped) == (
         1,
         3,

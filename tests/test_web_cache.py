@@ -169,3 +169,34 @@ def test_take_due_skips_what_was_invalidated_rebuilt_or_evicted(monkeypatch):
     cache.clear()
     clock.now += 3.0
     assert cache.take_due() == [] and not cache.any_due()
+
+
+def test_a_caller_never_gets_a_build_that_started_before_an_invalidation():
+    """A reader's state being rebuilt in the background when they react: the next page
+    must not be handed that stale build (it read the database before the reaction)."""
+
+    cache: TTLCache[str] = TTLCache(60.0)
+    release, started = threading.Event(), threading.Event()
+    builds: list[str] = []
+
+    def build() -> str:
+        value = f"build {len(builds) + 1}"
+        builds.append(value)
+        if len(builds) == 1:  # the background build, read before the change
+            started.set()
+            release.wait(5)
+        return value
+
+    first = threading.Thread(target=lambda: cache.get_or_build("reader", build))
+    first.start()
+    assert started.wait(5)
+    cache.invalidate("reader")  # the reaction is written, then the key dropped
+    got: list[str] = []
+    follower = threading.Thread(target=lambda: got.append(cache.get_or_build("reader", build)))
+    follower.start()
+    time.sleep(0.2)  # the follower is waiting on the first build's flight
+    release.set()
+    first.join(5)
+    follower.join(5)
+    assert got == ["build 2"]
+    assert cache.get("reader") == "build 2"

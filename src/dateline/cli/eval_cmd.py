@@ -14,15 +14,8 @@ from rich.table import Table
 
 from dateline.cli.common import console, fail
 from dateline.errors import MalformedInput
-from dateline.rank.offline import (
-    NEEDS_VECTORS,
-    RANKERS,
-    News,
-    Report,
-    evaluate_all,
-    read_behaviors,
-    read_news,
-)
+from dateline.rank.offline import News, Report, read_behaviors, read_news
+from dateline.rank.offline_suite import NEEDS_VECTORS, RANKERS, evaluate_all
 
 app = typer.Typer(help="Offline evaluation.", no_args_is_help=True)
 

@@ -8,6 +8,7 @@
                      source whose dates are mostly fake makes its claims less credible);
                      a carrier from a source now scored as a farm stops leading its
                      article (store.lead), and articles whose lead changed are redone
+    6. related     – each article's Related list, and its neighbours' (enrich.related)
 
 Near-duplicate detection is not here: it runs inside the store step (a copy attaches to
 its canonical article before anything is written). Every step is idempotent, so
@@ -27,6 +28,7 @@ from sqlalchemy import or_, select
 
 from dateline.clock import site_now
 from dateline.enrich import dates, dedup, sources
+from dateline.enrich.related import refresh_related
 from dateline.settings import Settings
 from dateline.store import lead
 from dateline.store.db import Store
@@ -57,6 +59,7 @@ class EnrichReport:
     in_stories: int = 0
     sources_scored: int = 0
     leads_changed: int = 0  # articles a better carrier now speaks for (store.lead)
+    related_lists: int = 0  # Related lists written (these articles' and their neighbours')
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -118,6 +121,11 @@ def enrich_articles(
         # their headline or text changed: category, entities and embedding once more
         enrich_articles(store, settings, releaded, on_progress=on_progress, relead=False)
         report.leads_changed = len(releaded)
+    if relead:  # once per run, after any redo: it reads the whole corpus
+        started = time.perf_counter()
+        with store.write() as session:
+            report.related_lists = refresh_related(session, [*ids, *releaded])
+        report.seconds["related"] = round(time.perf_counter() - started, 2)
     with store.write() as session:
         bump_corpus_revision(session)  # web workers reload what no new page announces
     log.info("enriched articles", extra={"articles": len(ids), "seconds": report.seconds})

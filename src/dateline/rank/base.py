@@ -1,4 +1,4 @@
-"""The interface every list ranker implements, so later rankers replace the simple ones.
+"""The interface every list ranker implements (``rank.rankers.DatelineRankers`` is ours).
 
 A ranker returns article ids with a short reason ("same category", "most read in the last
 3 days", …): the page can say why each item is shown.
@@ -51,4 +51,8 @@ class Rankers(Protocol):
         now: datetime,
         limit: int,
         exclude: frozenset[int] = frozenset(),
-    ) -> list[Ranked]: ...
+        current: int | None = None,
+    ) -> list[Ranked]:
+        """``current``: the article being read now, which counts as read (a reader's
+        second page is already personal) and is never recommended."""
+        ...

@@ -13,16 +13,16 @@ scored first, and only then are its clicks learned (``Ranker.learn``). MIND's
 
 Rankers here: ``random`` (seeded, the floor), ``popularity`` (clicks, time-decayed with a
 half-life, as of the line's time), ``content`` (MiniLM vectors of the titles against
-the reader's reads and earlier clicks) and ``collaborative`` (co-reading, ALS article
-vectors refitted on a schedule, :mod:`dateline.rank.collab`). The blended ranker arrives
-with the rank stage's models.
+the reader's reads and earlier clicks), ``collaborative`` (co-reading, ALS article
+vectors refitted on a schedule, :mod:`dateline.rank.collab`) and ``blend`` (the site's
+own Recommendation score, :mod:`dateline.rank.offline_blend`).
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -253,28 +253,6 @@ class CollaborativeRanker:
         self._new |= len(read) > before
 
 
-RANKERS = ("random", "popularity", "content", "collaborative")
-# Rankers that need the articles' vectors (the caller embeds the titles: see eval_cmd).
-NEEDS_VECTORS = frozenset({"content"})
-
-
-def make_ranker(
-    name: str, seed: int = 0, vectors: Mapping[str, np.ndarray] | None = None
-) -> Ranker:
-    """A fresh ranker by name (each evaluation replays the log from nothing)."""
-    if name == "random":
-        return RandomRanker(seed)
-    if name == "popularity":
-        return PopularityRanker()
-    if name == "content":
-        if vectors is None:
-            raise ValueError("the content ranker needs the articles' vectors")
-        return ContentRanker(vectors)
-    if name == "collaborative":
-        return CollaborativeRanker(seed)
-    raise ValueError(f"unknown ranker {name!r}; choose from {', '.join(RANKERS)}")
-
-
 @dataclass(frozen=True)
 class Report:
     accuracy: Accuracy
@@ -314,25 +292,9 @@ def evaluate(
     return Report(accuracy(scored), beyond.summary(catalogue_size=len(news)))
 
 
-def evaluate_all(
-    news: dict[str, News],
-    impressions: Sequence[Impression],
-    names: Iterable[str],
-    seed: int,
-    vectors: Mapping[str, np.ndarray] | None = None,
-) -> dict[str, Report]:
-    reports: dict[str, Report] = {}
-    for name in names:
-        ranker = make_ranker(name, seed, vectors)
-        reports[name] = evaluate(news, impressions, ranker, vectors)
-    return reports
-
-
 __all__ = [
     "COLLABORATIVE_RETRAIN_HOURS",
-    "NEEDS_VECTORS",
     "POPULARITY_HALF_LIFE_HOURS",
-    "RANKERS",
     "SHOWN",
     "CollaborativeRanker",
     "ContentRanker",
@@ -344,8 +306,6 @@ __all__ = [
     "Ranker",
     "Report",
     "evaluate",
-    "evaluate_all",
-    "make_ranker",
     "read_behaviors",
     "read_news",
 ]

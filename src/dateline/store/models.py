@@ -298,6 +298,60 @@ class ArticleVector(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class RelatedItem(Base):
+    """One item of an article's precomputed Related list (``enrich.related``).
+
+    Written when the article is enriched and refreshed when a newer article joins its
+    neighbourhood, so serving Related is a read of at most ten rows, never a search.
+    """
+
+    __tablename__ = "related_items"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(255))
+    score: Mapped[float] = mapped_column(Float)
+
+
+class ReaderControl(Base):
+    """One of a reader's Recommendation controls (``readers.controls``).
+
+    ``kind``: ``mute_source`` (value: the source id), ``mute_category`` (the category,
+    casefolded), ``less_like`` (an article id), ``paused`` (empty value; since
+    ``created_at``), ``gap`` (``start/end`` ISO times of a finished pause) or ``reset``
+    (empty value; history before ``created_at`` is not used).
+    """
+
+    __tablename__ = "reader_controls"
+
+    reader_id: Mapped[str] = mapped_column(
+        ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ReaderChange(Base):
+    """A reader whose Recommendation inputs changed (a control, a flushed view).
+
+    Every web worker polls this log and drops its cached state of the readers it names,
+    so a change made through one worker shows on the next request to any of them.
+    Rows older than a few minutes are pruned.
+    """
+
+    __tablename__ = "reader_changes"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    reader_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class Story(Base):
     """A running thread of articles about one event, grown online as articles arrive."""
 

@@ -217,11 +217,17 @@ def ranking(
 def recommendations(
     request: Request,
     article: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="Leave out this article (being read).")
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_ID,
+            description="The article being read: it counts as read, and is left out.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = RECOMMENDATION_SIZE,
 ) -> m.ListOut:
-    """For the reader of the cookie only; without one, the cold-start list everyone gets."""
+    """For the reader of the cookie only (and the article being read, when given); with
+    neither, the cold-start list everyone gets: a popular mix over categories."""
     site = site_of(request)
     reader = reader_context(request, site)
     known = None if reader.new else reader.reader_id

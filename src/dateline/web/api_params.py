@@ -36,7 +36,7 @@ class Forbidden(DatelineError):
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can answer, all in our one shape."""
     text = {
-        400: "Bad request (a malformed or foreign page cursor).",
+        400: "Bad request (a malformed or foreign page cursor, or a body that is not JSON).",
         403: "Missing or invalid CSRF token.",
         404: "No such article or source.",
         422: "Invalid parameter.",

@@ -17,7 +17,7 @@ from dateline import __version__
 from dateline.errors import DatelineError
 from dateline.settings import Settings
 from dateline.store.db import Store
-from dateline.web import api, api_docs, feeds, gctune, info_pages, intel_pages, pages
+from dateline.web import api, api_docs, controls, feeds, gctune, info_pages, intel_pages, pages
 from dateline.web.fastpath import FastPath
 from dateline.web.first_view import FirstViews
 from dateline.web.maintenance import Maintenance
@@ -58,6 +58,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             yield
         finally:
             maintenance.stop()
+            site.refresher.drain()  # rebuilds under way finish before the store goes
             site.events.close()
             site.catalog.listeners.remove(gctune.settle)
             gctune.stop()
@@ -74,6 +75,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(info_pages.router)
+    app.include_router(controls.router)
+    app.include_router(controls.api_router)
     app.include_router(feeds.router)
     app.include_router(intel_pages.router)
     app.include_router(api.router)

@@ -122,6 +122,7 @@ class _Flight:
         self.done = threading.Event()
         self.value: object = None
         self.error: BaseException | None = None
+        self.since = 0  # the cache generation the build started at
 
 
 class TTLCache(Generic[V]):
@@ -248,13 +249,18 @@ class TTLCache(Generic[V]):
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
+                flight.since = self._gen
         if not leader:
             flight.done.wait()
             if flight.error is not None:
                 raise flight.error
+            with self._lock:
+                stale = self._killed.get(key, -1) > flight.since or flight.since < self._cleared_at
+            if stale:  # invalidated while that build ran (a reaction, say): build anew
+                return self.get_or_build(key, build)
             return flight.value  # type: ignore[return-value]
         try:
-            since, born = self.generation(), time.monotonic()
+            since, born = flight.since, time.monotonic()
             value = build()
             self.builds += 1
             if value is not None:

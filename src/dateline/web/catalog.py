@@ -1,4 +1,4 @@
-"""An in-memory index of every listed article, and the simple rankers served from it.
+"""An in-memory index of every listed article, for the lists the site pages through.
 
 With 100,000 articles, every list the site shows — Related's candidates, "newest not yet
 seen", the home sections — is a ``latest()`` query that sorts the whole article table,
@@ -17,29 +17,21 @@ index keeps serving meanwhile. Past ``check_seconds`` without a check, ``current
 no (the fast path steps aside) and ``fresh()`` checks in the calling thread. So a list is
 never older than that bound plus the rebuild time (about a second per 100,000 articles).
 
-``IndexedRankers`` implements the ``Rankers`` interface with the rules of
-``SimpleRankers`` (both are :class:`~dateline.rank.simple.NewestRules`: same candidates,
-same order, same reasons; tested), reading the index instead of running ``latest()``; only "most read" still reads ``article_daily`` (one indexed query).
-``recommendations`` answers many readers at once (the web worker refreshes every cached
-reader's list every few seconds): it asks only which of the newest articles each reader
-has read, one query for hundreds of readers, instead of reading each reader's history.
+The list rankers (``rank.rankers.DatelineRankers``) keep their own arrays of the corpus,
+reloaded when this index sees the corpus change (``listeners``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from dateline.rank.base import Ranked
-from dateline.rank.simple import NewestRules, title_words
-from dateline.readers.events import VIEW
 from dateline.store.db import Store
-from dateline.store.models import Event, Page
+from dateline.store.models import Page
 from dateline.store.queries import (
     ArticleSummary,
     Cursor,
@@ -51,9 +43,6 @@ from dateline.store.revision import corpus_revision
 from dateline.web.cache import REFRESH_AT, Refresher
 
 Version = tuple[int, int, int]
-# Newest articles looked at for a batch of Recommendation lists beyond the list's size: a
-# reader who has read more of them than this gets the exact rule on their whole history.
-RECOMMENDATION_WINDOW_SLACK = 40
 
 
 class Catalog:
@@ -70,7 +59,6 @@ class Catalog:
         self.undated: frozenset[int] = frozenset()
         self.by_id: dict[int, ArticleSummary] = {}
         self.version: Version | None = None
-        self._words: dict[int, set[str]] = {}
         self._checked = 0.0
         self._lock = threading.Lock()
         self.listeners: list[Callable[[], None]] = []  # called after a rebuild
@@ -131,7 +119,6 @@ class Catalog:
         self.undated = frozenset(aid for flag, _, aid, _ in keyed if flag)
         self.by_id = {s.id: s for *_, s in keyed}
         self.items = [s for *_, s in keyed]
-        self._words = {}
         self.version = version
 
     def cursor(self, article_id: int) -> Cursor:
@@ -172,78 +159,3 @@ class Catalog:
             if until is not None and sort_at[s.id] >= until:
                 continue
             yield s
-
-    def words(self, summary: ArticleSummary) -> set[str]:
-        words = self._words.get(summary.id)
-        if words is None:
-            words = self._words[summary.id] = title_words(summary.title)
-        return words
-
-
-class IndexedRankers(NewestRules):
-    """``SimpleRankers``' rules over the in-memory catalog (same lists, no ``latest()``)."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-
-    def newest(
-        self,
-        session: Session,
-        limit: int,
-        *,
-        exclude: frozenset[int] = frozenset(),
-        category: str | None = None,
-        until: datetime | None = None,
-    ) -> list[int]:
-        return [
-            s.id
-            for s in self.catalog.newest(limit, exclude=exclude, category=category, until=until)
-        ]
-
-    def with_words(
-        self, session: Session, limit: int, exclude: frozenset[int]
-    ) -> list[tuple[int, set[str]]]:
-        return [(s.id, self.catalog.words(s)) for s in self.catalog.newest(limit, exclude=exclude)]
-
-    def recommendations(
-        self,
-        session: Session,
-        reader_ids: Sequence[str],
-        now: datetime,
-        limit: int,
-        exclude: frozenset[int] = frozenset(),
-    ) -> dict[str, list[Ranked]]:
-        """``recommendation`` for each reader, the same lists, with one query for all.
-
-        The list is the newest ``limit`` articles a reader has not viewed, so only the
-        views among the newest ``limit + RECOMMENDATION_WINDOW_SLACK`` articles matter; a
-        reader with too many of those viewed falls back to ``recommendation``.
-        """
-        if not reader_ids:
-            return {}
-        window = limit + RECOMMENDATION_WINDOW_SLACK
-        until = now + timedelta(seconds=1)
-        candidates = [s.id for s in self.catalog.newest(window, exclude=exclude, until=until)]
-        seen: dict[str, set[int]] = {rid: set() for rid in reader_ids}
-        if candidates:
-            rows = session.execute(
-                select(Event.reader_id, Event.article_id)
-                .where(
-                    Event.kind == VIEW,
-                    Event.reader_id.in_(list(reader_ids)),
-                    Event.article_id.in_(candidates),
-                )
-                .distinct()
-            )
-            for rid, aid in rows:
-                seen[str(rid)].add(int(aid))
-        out: dict[str, list[Ranked]] = {}
-        for rid in reader_ids:
-            viewed = seen[rid]
-            picked = [aid for aid in candidates if aid not in viewed][:limit]
-            if len(picked) < limit and len(candidates) == window:
-                out[rid] = self.recommendation(session, rid, now, limit, exclude)
-            else:
-                reason = "newest you have not read" if rid else "newest"
-                out[rid] = [Ranked(aid, reason) for aid in picked]
-        return out

@@ -115,6 +115,15 @@ class ArticlePage:
     kind: str = "article"
 
 
+@dataclass(frozen=True)
+class StoryNote:
+    """What the home's "Top stories" says of an item: its story and independent sources."""
+
+    story_id: int | None
+    sources: int
+    reason: str
+
+
 @dataclass
 class ListPage:
     """Home, category, source and search pages: a titled list with a next-page cursor."""
@@ -128,6 +137,7 @@ class ListPage:
     query: str | None = None
     score: float | None = None
     notes: list[str] = field(default_factory=list)
+    story_notes: dict[int, StoryNote] = field(default_factory=dict)
 
 
 def entries(session: Session, ranked: list[Ranked]) -> list[ListEntry]:
@@ -161,7 +171,12 @@ def recommendation_list(
     exclude: int,
     size: int = RECOMMENDATION_SIZE,
 ) -> ArticleList:
-    ranked = rankers.recommendation(session, reader_id, now, size, exclude=frozenset({exclude}))
+    """The reader's list on the page of article ``exclude`` (-1: none), which counts as
+    being read now (``Rankers.recommendation``'s ``current``)."""
+    current = exclude if exclude > 0 else None
+    ranked = rankers.recommendation(
+        session, reader_id, now, size, exclude=frozenset({exclude}), current=current
+    )
     return ArticleList("recommendation", "Recommendation", entries(session, ranked))
 
 

@@ -84,11 +84,12 @@ class FastPath:
         path: str = scope["path"]
         site = self.site
         if path == "/":
-            home = site.peek_home()
-            if home is None:
-                return None
             reader = self._reader(scope)
-            return (home, self._cookies(reader)) if reader is not None else None
+            if reader is None:
+                return None
+            known = reader.reader_id is not None and not reader.new
+            home = site.home_for(reader.reader_id, known, block=False)
+            return (home, self._cookies(reader)) if home is not None else None
         if not path.startswith("/a/"):
             return None
         digits, sep, slug = path[3:].partition("/")

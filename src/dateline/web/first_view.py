@@ -110,8 +110,10 @@ class FirstViews:
         try:
             now = site.now()
             settled = adopt_first_view(site.store, reader_id, view, now)
-            if not settled and site.events.pending:
-                site.events.flush()  # the view may still be queued in this worker
+            if not settled:
+                # the view may still be queued in this worker, or in a flush under way in
+                # the background (which has taken it off the queue): flush() waits for both
+                site.events.flush()
                 settled = adopt_first_view(site.store, reader_id, view, now)
         except Exception:  # never fail the page for its history
             log.exception("adopting a reader's first view failed; will ask again")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +16,7 @@ from dateline.demo import WIKINEWS_ATTRIBUTION
 from dateline.readers.history import clear_history, reader_history
 from dateline.store.models import Article, Reader, Source
 from dateline.web.contexts import to_jsonable
+from dateline.web.controls import controls_context
 from dateline.web.pages import PRIVATE_CACHE, site_of, wants_json
 from dateline.web.readers import COOKIE_MAX_AGE_DAYS, reader_context, with_reader_cookie
 from dateline.web.security import csrf_ok, csrf_token
@@ -41,7 +44,19 @@ def about_context(site: Site) -> dict[str, Any]:
         "simulated_readers": simulated,
         "site_clock": site.settings.site_clock or None,
         "attribution": WIKINEWS_ATTRIBUTION,
+        "rank_figures": rank_figures(),
     }
+
+
+def rank_figures() -> dict[str, Any] | None:
+    """The offline evaluation of the Recommendation rankers shipped with this version
+    (``bench/recommend.py`` writes it; docs/benchmarks.md has the run), or None."""
+    try:
+        text = files("dateline.data").joinpath("models/rank_figures.json").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    figures: dict[str, Any] = json.loads(text)
+    return figures
 
 
 @router.get("/about", include_in_schema=False)
@@ -85,12 +100,18 @@ async def me(request: Request, before: str | None = None) -> Response:
             return reader_history(session, known, HISTORY_PAGE + 1, parse_before(before))
 
     items = await run_in_threadpool(build)
+    controls = await run_in_threadpool(controls_context, site, known)
     more = items[HISTORY_PAGE] if len(items) > HISTORY_PAGE else None
     items = items[:HISTORY_PAGE]
     next_before = f"{items[-1].at.isoformat()}_{items[-1].event_id}" if more and items else None
     if wants_json(request):
         response: Response = JSONResponse(
-            {"reader": known, "history": to_jsonable(items), "next_before": next_before}
+            {
+                "reader": known,
+                "history": to_jsonable(items),
+                "next_before": next_before,
+                "controls": controls,
+            }
         )
     else:
         token = csrf_token(site.secret, reader.reader_id) if reader.reader_id else ""
@@ -102,6 +123,8 @@ async def me(request: Request, before: str | None = None) -> Response:
                 csrf=token,
                 next_before=next_before,
                 cleared=request.query_params.get("cleared"),
+                controls=controls,
+                categories=[label for label, _ in site.categories()],
             )
         )
     response.headers["cache-control"] = "private, no-store"
@@ -118,7 +141,8 @@ async def clear(request: Request, csrf: Annotated[str | None, Form()] = None) ->
         )
     assert reader.reader_id is not None
     removed = await run_in_threadpool(clear_history, site.store, reader.reader_id)
-    site.pages.invalidate(("reader", reader.reader_id))
+    site.recent_reads.forget(reader.reader_id)
+    site.invalidate_reader(reader.reader_id)
     return RedirectResponse(f"/me?cleared={removed}", status_code=303)
 
 

@@ -9,40 +9,18 @@ from dateline.store.queries import (
     ArticleSummary,
     Cursor,
     ListFilter,
-    categories,
     get_source,
     is_claim_label,
     latest,
     summaries_by_id,
 )
 from dateline.store.search import SearchHit, search_articles
-from dateline.web.contexts import ListPage, entries
+from dateline.web.contexts import ListPage
 from dateline.web.site import Site
 
-# Sections on the home page and how many items each shows.
-HOME_LATEST = 20
-HOME_MOST_READ = 8
-HOME_CATEGORIES = 6
-HOME_PER_CATEGORY = 4
 LIST_PAGE_SIZE = 25
-
-
-def home_page(site: Site) -> ListPage:
-    with site.store.read() as session:
-        items, cursor = latest(session, limit=HOME_LATEST)
-        ranked = site.rankers.ranking(session, site.now(), HOME_MOST_READ)
-        read = [r for r in ranked if not r.filler]  # nothing read: no "Most read"
-        sections = {"most_read": [e.article for e in entries(session, read)]}
-        for label, _count in categories(session)[:HOME_CATEGORIES]:
-            top, _ = latest(session, limit=HOME_PER_CATEGORY, filters=ListFilter(category=label))
-            sections[f"category:{label}"] = top
-    return ListPage(
-        title=site.name,
-        items=items,
-        sections=sections,
-        kind="home",
-        next_cursor=cursor.encode() if cursor else None,
-    )
+# A category page's first page starts with its top stories (rank.ranking, per category).
+CATEGORY_TOP = 5
 
 
 def list_page(
@@ -79,9 +57,16 @@ def category_page(site: Site, label: str, after: str | None) -> ListPage:
         )
     else:
         description = f"Articles Dateline's classifier files under {label}."
-    return list_page(
+    page = list_page(
         site, label, ListFilter(category=label), after, description=description, kind="category"
     )
+    if after is None and label != UNCATEGORISED:
+        # the category's own Ranking, read or widely covered only (not the newest again)
+        with site.store.read() as session:
+            ranked = site.rankers.ranking(session, site.now(), CATEGORY_TOP, category=label)
+        chosen = [r for r in ranked if not r.filler]
+        page.sections["top"] = [e.article for e in site.entries(chosen)]
+    return page
 
 
 def source_page(site: Site, source_id: int, after: str | None) -> ListPage | None:

@@ -49,15 +49,30 @@ class Item:
     tail: str
 
 
-def list_items(name: str, entries: list[ListEntry]) -> tuple[Item, ...]:
-    """The entries of list ``name`` as pre-escaped items (positions filled in per page)."""
+def list_items(name: str, entries: list[ListEntry], csrf: str = "") -> tuple[Item, ...]:
+    """The entries of list ``name`` as pre-escaped items (positions filled in per page).
+
+    With the reader's ``csrf`` token, each Recommendation item carries its "less like
+    this" form (``less_form``)."""
     return tuple(
         Item(
             e.article.id,
             f'    <li><a href="/a/{e.article.id}/{escape(e.article.slug)}?from={name}&amp;pos=',
-            f'">{escape(e.article.title)}</a>\n      <span class="why">{escape(e.reason)}</span></li>\n',
+            f'">{escape(e.article.title)}</a>\n      <span class="why">{escape(e.reason)}</span>'
+            f"{less_form(e, csrf) if name == 'recommendation' and csrf else ''}</li>\n",
         )
         for e in entries
+    )
+
+
+def less_form(e: ListEntry, csrf: str) -> str:
+    """The "less like this" form of a recommended item (the ``less_form`` macro)."""
+    return (
+        f'\n      <form class="less" method="post" action="/me/less">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+        f'<input type="hidden" name="article" value="{e.article.id}">'
+        f'<button type="submit" class="less-button" '
+        f'aria-label="Less like this: {escape(e.article.title)}">Less like this</button></form>'
     )
 
 

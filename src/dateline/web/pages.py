@@ -17,7 +17,7 @@ from dateline.web import list_views
 from dateline.web.contexts import to_jsonable
 from dateline.web.first_view import first_view_cookie
 from dateline.web.readers import ReaderContext, reader_context, with_reader_cookie
-from dateline.web.security import csrf_ok
+from dateline.web.security import csrf_ok, csrf_token
 from dateline.web.site import Site
 
 router = APIRouter()
@@ -145,9 +145,12 @@ async def home(request: Request) -> Response:
     if wants_json(request):
         ctx = await run_in_threadpool(site.home_page)
         return with_reader_cookie(JSONResponse(to_jsonable(ctx)), reader)
-    html = site.peek_home()
+    known = reader.reader_id is not None and not reader.new
+    html = site.home_for(reader.reader_id, known, block=False)
     if html is None:
-        html = await run_in_threadpool(site.home_bytes)
+        html = await run_in_threadpool(
+            lambda: site.home_for(reader.reader_id, known, block=True) or b""
+        )
     response = HTMLResponse(html)
     response.headers["cache-control"] = PRIVATE_CACHE
     return with_reader_cookie(response, reader)
@@ -187,7 +190,11 @@ async def source(request: Request, source_id: int, after: str | None = None) -> 
     ctx = await run_in_threadpool(list_views.source_page, site, source_id, after)
     if ctx is None:
         raise NotFound(f"No source {source_id}.")
-    return page_response(request, reader, "list.html", ctx, next_query=_next(ctx, {}))
+    # a reader with a cookie may mute the source for their Recommendation (/me/mute)
+    csrf = csrf_token(site.secret, reader.reader_id) if reader.reader_id and not reader.new else ""
+    return page_response(
+        request, reader, "list.html", ctx, next_query=_next(ctx, {}), csrf=csrf, source_id=source_id
+    )
 
 
 @router.get("/search", include_in_schema=False)

@@ -26,15 +26,18 @@ from dateline import __version__
 from dateline.clock import site_now
 from dateline.clock import started as clock_started
 from dateline.rank.base import RANKING_SIZE, Rankers
+from dateline.rank.rankers import DatelineRankers
 from dateline.readers.buffer import EventBuffer
+from dateline.readers.controls import changed_since, latest_change
 from dateline.readers.identity import secret_key
+from dateline.readers.recent import RecentReads
 from dateline.settings import Settings
 from dateline.store.db import Store
 from dateline.store.queries import ArticleDetail, ordered_categories, slugify
 from dateline.store.search import marked_to_html
 from dateline.web.article_meta import json_ld
 from dateline.web.cache import Refresher, TTLCache
-from dateline.web.catalog import Catalog, IndexedRankers
+from dateline.web.catalog import Catalog
 from dateline.web.contexts import ListEntry, carrier_flag
 from dateline.web.page_parts import CachedArticle, Item, list_items
 from dateline.web.seen_views import SeenViews
@@ -45,6 +48,8 @@ from dateline.web.seen_views import SeenViews
 SKELETON_MAX_SECONDS = 3600.0
 # Shared article pages kept per worker (~15 KB each): the hot set of a large site.
 SKELETON_MAX_ENTRIES = 5000
+# How often a worker reads the reader change log (readers.controls) in the background.
+CHANGE_POLL_SECONDS = 0.5
 
 
 class SiteCore:
@@ -55,7 +60,11 @@ class SiteCore:
         # Rebuilds of stale entries, off the event loop, one at a time (see cache.py).
         self.refresher = Refresher()
         self.catalog = Catalog(store, ttl, self.refresher)
-        self.rankers: Rankers = rankers or IndexedRankers(self.catalog)
+        # Views served here and not yet flushed: a reader's next page already knows them.
+        self.recent_reads = RecentReads()
+        self.rankers: Rankers = rankers or DatelineRankers(
+            store, self.recent_reads, engagement_seconds=ttl
+        )
         self.secret = secret_key(settings)
         self.name = settings.site_name
         self.base_url = settings.base_url.rstrip("/")
@@ -88,6 +97,8 @@ class SiteCore:
         self.templates.filters["marked"] = lambda text: Markup(marked_to_html(text))  # noqa: S704
         # The clock, parsed once (site_now re-parses the setting on every call).
         self._clock = _Clock(settings)
+        self._change_seen: int | None = None
+        self._change_polled = 0.0
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -97,6 +108,9 @@ class SiteCore:
         return self.templates.get_template(template).render(**context)
 
     def _corpus_changed(self) -> None:
+        reload = getattr(self.rankers, "reload", None)
+        if reload is not None:
+            reload()  # the rankers' corpus arrays, before any page is rebuilt from them
         self.skeletons.clear()
         self.pages.clear()
 
@@ -152,10 +166,12 @@ class SiteCore:
         return entries, list_items("ranking", entries)
 
     def recommendation_entries(
-        self, session: Session, reader_id: str | None, exclude: int, size: int
+        self, session: Session, reader_id: str | None, current: int | None, size: int
     ) -> list[ListEntry]:
+        """A reader's list on the page of ``current`` (which counts as read, and is left out)."""
+        exclude = frozenset({current}) if current is not None else frozenset()
         ranked = self.rankers.recommendation(
-            session, reader_id, self.now(), size, exclude=frozenset({exclude})
+            session, reader_id, self.now(), size, exclude=exclude, current=current
         )
         return self.entries(ranked)
 
@@ -181,13 +197,40 @@ class SiteCore:
     def invalidate_article(self, article_id: int, reader_id: str | None = None) -> None:
         """After a reaction: this worker shows the new count and state at once."""
         self.counts_cache.invalidate(article_id)
+        forget = getattr(self.rankers, "forget_engagement", None)
+        if forget is not None:
+            forget()
         self.pages.invalidate("ranking")
         self.pages.invalidate("home")
         if reader_id:
             self.invalidate_reader(reader_id)
 
     def invalidate_reader(self, reader_id: str) -> None:
+        """A reader's view or control: their cached parts are rebuilt off the request
+        path now, so their next page (here) shows the change."""
         self.pages.invalidate(("reader", reader_id))
+        self.refresher.schedule(("reader", reader_id), lambda: self._rebuild_reader(reader_id))
+
+    def _rebuild_reader(self, reader_id: str) -> None:
+        """Overridden by ``LiveParts``, which owns reader states."""
+
+    def poll_reader_changes(self) -> None:
+        """Drop cached states of readers changed through other workers (controls, views
+        they flushed): ``readers.controls`` keeps the log this polls."""
+        with self.store.read() as session:
+            if self._change_seen is None:
+                self._change_seen = latest_change(session)
+                return
+            self._change_seen, readers = changed_since(session, self._change_seen)
+        for reader_id in readers:
+            self.pages.invalidate(("reader", reader_id))
+
+    def maybe_poll_reader_changes(self) -> None:
+        """Schedule a poll of the change log every ``CHANGE_POLL_SECONDS`` (never blocks)."""
+        now = time.monotonic()
+        if now - self._change_polled >= CHANGE_POLL_SECONDS:
+            self._change_polled = now
+            self.refresher.schedule("reader-changes", self.poll_reader_changes)
 
     def json_ld(self, article: ArticleDetail) -> str:
         """schema.org NewsArticle (see :func:`dateline.web.article_meta.json_ld`)."""

@@ -2,36 +2,53 @@
 
 The home page is the same for everyone, so it is rendered once and cached for
 ``page_cache_seconds`` (the fast path serves it without touching the app); its JSON twin
-is the same context. It reads the catalog rather than the store, so a cold build is one
+is the same context. A reader with history gets their "For you" list spliced in at a
+marker (``home_for``), from the same cached reader state as article pages. It reads the catalog rather than the store, so a cold build is one
 Ranking query, not one query per section.
 """
 
 from __future__ import annotations
 
+from dateline.rank.base import RECOMMENDATION_SIZE
 from dateline.store.queries import slugify
-from dateline.web.contexts import ListPage
-from dateline.web.site_core import SiteCore
+from dateline.web.contexts import ListPage, StoryNote
+from dateline.web.page_parts import render_shown
+from dateline.web.site_live import LiveParts
 
-# Sections on the home page and how many items each shows (as in list_views).
+# Sections on the home page and how many items each shows.
 HOME_LATEST = 20
-HOME_MOST_READ = 8
+HOME_TOP_STORIES = 8
 HOME_CATEGORIES = 6
 HOME_PER_CATEGORY = 4
 
 
-class HomePage(SiteCore):
+FOR_YOU_MARKER = b"<!--dl:foryou-->"
+
+
+class HomePage(LiveParts):
     def home_page(self) -> ListPage:
-        """The home page's context (as ``list_views.home_page``), from the catalog."""
+        """The home page's context, from the catalog."""
         catalog = self.catalog.fresh()
         items = catalog.newest(HOME_LATEST + 1)
         cursor = None
         if len(items) > HOME_LATEST:
             last = items[HOME_LATEST - 1]
             cursor = catalog.cursor(last.id)
+        notes: dict[int, StoryNote] = {}
         with self.store.read() as session:
-            ranked = self.rankers.ranking(session, self.now(), HOME_MOST_READ)
-        read = [r for r in ranked if not r.filler]  # nothing read: no "Most read"
-        sections = {"most_read": [e.article for e in self.entries(read)]}
+            top = getattr(self.rankers, "top_stories", None)
+            if top is not None:
+                found = top(session, self.now(), HOME_TOP_STORIES)
+                ranked = [t.ranked for t in found]
+                notes = {
+                    t.ranked.article_id: StoryNote(t.story_id, t.sources, t.ranked.reason)
+                    for t in found
+                }
+            else:
+                ranked = self.rankers.ranking(session, self.now(), HOME_TOP_STORIES)
+        # read or widely covered; the newest alone are no "Top stories"
+        chosen = [r for r in ranked if not r.filler]
+        sections = {"top_stories": [e.article for e in self.entries(chosen)]}
         for label, _count in self.categories()[:HOME_CATEGORIES]:
             sections[f"category:{label}"] = catalog.newest(HOME_PER_CATEGORY, category=label)
         return ListPage(
@@ -40,6 +57,7 @@ class HomePage(SiteCore):
             sections=sections,
             kind="home",
             next_cursor=cursor.encode() if cursor else None,
+            story_notes={k: v for k, v in notes.items() if k in {r.article_id for r in chosen}},
         )
 
     def peek_home(self) -> bytes | None:
@@ -48,6 +66,25 @@ class HomePage(SiteCore):
             return None
         home: bytes | None = self.pages.peek("home", self._build_home)
         return home
+
+    def home_for(self, reader_id: str | None, known: bool, *, block: bool) -> bytes | None:
+        """The home page for one reader: the shared page, with "For you" (the reader's
+        Recommendation list) at its marker once the list rests on their history.
+
+        Without ``block`` nothing is built: None when a part is not cached (the route then
+        builds it in the threadpool), as for article pages.
+        """
+        home = self.home_bytes() if block else self.peek_home()
+        if home is None or not (known and reader_id):
+            return home
+        state = self.reader_state(reader_id) if block else self.peek_reader_state(reader_id)
+        if state is None:
+            return None
+        if not state.personal:
+            return home
+        items = list(state.reco[:RECOMMENDATION_SIZE])
+        section = render_shown("recommendation", "For you", items, 0).encode()
+        return home.replace(FOR_YOU_MARKER, section, 1)
 
     def home_bytes(self) -> bytes:
         """The rendered home page, the same for everyone, cached page_cache_seconds."""

@@ -37,6 +37,7 @@ class ReaderState:
     reco: tuple[Item, ...]
     reacted: frozenset[int]
     csrf: str
+    personal: bool = False  # the list rests on the reader's history (not the cold mix)
 
 
 class LiveParts(SiteCore):
@@ -97,10 +98,14 @@ class LiveParts(SiteCore):
         )
         return state
 
+    def _rebuild_reader(self, reader_id: str) -> None:
+        self.reader_state(reader_id)
+
     def peek_reader_state(self, reader_id: str) -> ReaderState | None:
         """The cached state; stale ones are rebuilt in one background job for all (as
         counts are): with every reader's state expiring every page_cache_seconds, one job
         per reader would queue up behind each other, and the states would expire first."""
+        self.maybe_poll_reader_changes()
         state: ReaderState | None = self._peek_batched(
             self.pages, ("reader", reader_id), "readers", self._refresh_readers
         )
@@ -133,20 +138,19 @@ class LiveParts(SiteCore):
             )
             for reader_id, article_id in rows:
                 reacted[reader_id].add(article_id)
-        return {
-            rid: ReaderState(
-                list_items("recommendation", self.entries(recos[rid])),
-                frozenset(reacted[rid]),
-                csrf_token(self.secret, rid),
-            )
-            for rid in reader_ids
-        }
+        out = {}
+        for rid in reader_ids:
+            token = csrf_token(self.secret, rid)
+            items = list_items("recommendation", self.entries(recos[rid]), token)
+            personal = any(not r.filler for r in recos[rid])
+            out[rid] = ReaderState(items, frozenset(reacted[rid]), token, personal)
+        return out
 
     def _recommendations(
         self, session: Session, reader_ids: list[str], size: int
     ) -> dict[str, list[Any]]:
         """``recommendation_entries``' ranked lists (no exclusion) for several readers."""
-        now, exclude = self.now(), frozenset({-1})
+        now, exclude = self.now(), frozenset[int]()
         batch = getattr(self.rankers, "recommendations", None)
         if batch is not None:
             ranked: dict[str, list[Any]] = batch(session, reader_ids, now, size, exclude)
@@ -162,5 +166,5 @@ class LiveParts(SiteCore):
 
     def _build_anonymous(self) -> ReaderState:
         with self.store.read() as session:
-            reco = self.recommendation_entries(session, None, -1, RECOMMENDATION_SIZE + 1)
+            reco = self.recommendation_entries(session, None, None, RECOMMENDATION_SIZE + 1)
         return ReaderState(list_items("recommendation", reco), frozenset(), "")

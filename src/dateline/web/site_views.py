@@ -40,6 +40,10 @@ class ViewRecording(SiteCore):
         key = reader.viewer_key
         if self.seen_views.first(article_id, key, now):
             self.events.record_view(article_id, key, known, now)
+            if reader.reader_id:
+                # the reader's next page knows this read before the view is flushed
+                self.recent_reads.add(reader.reader_id, article_id, now)
+                self.invalidate_reader(reader.reader_id)
             if shown and self.samples(key):
                 for name, ids in shown:
                     if ids:
