@@ -49,7 +49,7 @@ rankers.
 - offline (AUC, MRR, nDCG@5/10), as ``dateline eval recs`` scores the site's logs: one
   run's impressions (``--offline-log``) exported as MIND (``export_news_tsv``,
   ``export_behaviors_tsv``), the lines of ``--offline-lists`` kept, each ranker of
-  :mod:`dateline.rank.offline` made by ``make_ranker``, taught the training lines, then
+  :mod:`dateline.rank.offline_suite` made by ``make_ranker``, taught the training lines, then
   ``evaluate``-d on the test lines (``evaluate_all`` would start every ranker cold at the
   first test line; its beyond-accuracy figures go to the JSON as ``offline_*``);
 - served, from each run's own log: ILD@8, coverage (of every article), calibration KL and
@@ -69,6 +69,7 @@ no read item recommended. Related lists are measured by ``bench/related.py``.
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import gzip
 import heapq
@@ -136,16 +137,45 @@ PAGE_LISTS = ("related", "ranking", "recommendation")  # in page order
 # Targets of issue 15, item 5.
 AUC_MARGIN = 0.05
 CTR_RATIO = 1.3
+# The diversity/accuracy curve: MMR's λ (None: accuracy only), and the target — ILD@8 at
+# least ILD_GAIN above the accuracy-only blend's for at most NDCG_LOSS of its nDCG@10.
+MMR_LAMBDAS = (None, 0.9, 0.8, 0.7, 0.6, 0.5)
+CURVE_NEGATIVES = 40
+ILD_GAIN = 0.15
+NDCG_LOSS = 0.03
 
 
 def rankers_for(name: str, site: Site) -> Rankers | None:
     """The rankers that serve run ``name`` on ``site``; None: the site's default rankers.
 
     Called once per simulated day with that day's ``Site`` (its store, catalog and
-    clock ``site.now()``); names: random, popularity, content, collaborative, blend. The
-    rank stage fills this in; until then every name is served by the default rankers.
+    clock ``site.now()``); names: random, popularity, content, collaborative, blend.
+    Every one is :class:`~dateline.rank.rankers.DatelineRankers` with the same rules
+    (never a read item, one per story, mutes, MMR) and its own score: ``blend`` is the
+    site's, the others keep one signal (``Weights.only``), ``random`` is uniform noise.
+    The co-reading model is fitted once a day, as the site's housekeeping would.
     """
-    return None
+    from dateline.rank.rankers import DatelineRankers
+    from dateline.rank.recommend import BLEND, Weights
+
+    weights = {
+        "blend": BLEND,
+        "popularity": Weights.only("popular"),
+        "content": Weights.only("content"),
+        "collaborative": Weights.only("collab"),
+        "random": Weights.only("noise"),
+    }.get(name)
+    if weights is None:
+        return None
+    rankers = DatelineRankers(
+        site.store,
+        site.recent_reads,
+        engagement_seconds=site.settings.page_cache_seconds,
+        weights=weights,
+    )
+    if weights.collab:
+        rankers.retrain(site.now())
+    return rankers
 
 
 # --- the corpus ------------------------------------------------------------------------
@@ -837,7 +867,8 @@ def offline_scores(
     vectors: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """Each offline ranker taught the training lines, then scored on the test lines."""
-    from dateline.rank.offline import RANKERS, evaluate, make_ranker
+    from dateline.rank.offline import evaluate
+    from dateline.rank.offline_suite import RANKERS, make_ranker
 
     kept = [imp for imp, name in zip(lines, lists, strict=True) if keep in ("all", name)]
     train = [imp for imp in kept if imp.at < test_start]
@@ -861,7 +892,64 @@ def offline_scores(
         row |= {"scored": a.impressions, "skipped": a.skipped, **report.beyond}
         out[name] = row
     out["_lines"] = {"train": len(train), "test": len(test), "lists": keep}
+    if "blend" in names and "blend" in RANKERS:
+        out["_curve"] = diversity_curve(news, kept, train, test, seed, vectors)
     return out
+
+
+def diversity_curve(
+    news: dict[str, Any],
+    kept: list[Any],
+    train: list[Any],
+    test: list[Any],
+    seed: int,
+    vectors: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The blend's ILD@8 and nDCG@10 with MMR at each λ of ``MMR_LAMBDAS`` (None: the
+    accuracy-only order).
+
+    A logged line holds only the list that was shown (8 or so items), so choosing 8 of
+    them cannot diversify anything: each test line is widened with ``CURVE_NEGATIVES``
+    articles that had appeared before it and were neither shown nor read (unclicked), a
+    sampled evaluation. Seeded, the same for every λ."""
+    from dateline.rank.offline import Impression, evaluate
+    from dateline.rank.offline_blend import BlendRanker, first_appearances
+
+    seen = sorted((at, n) for n, at in first_appearances(kept).items())
+    times = [at for at, _ in seen]
+    rng = random.Random(seed)
+    widened = []
+    for imp in test:
+        upto = bisect.bisect_right(times, imp.at)
+        skip = set(imp.items) | set(imp.history)
+        extra: list[str] = []
+        for _ in range(CURVE_NEGATIVES * 3):
+            if len(extra) >= CURVE_NEGATIVES or upto == 0:
+                break
+            n = seen[rng.randrange(upto)][1]
+            if n not in skip:
+                skip.add(n)
+                extra.append(n)
+        widened.append(
+            Impression(
+                imp.line,
+                imp.user,
+                imp.at,
+                imp.history,
+                (*imp.items, *extra),
+                (*imp.labels, *([0] * len(extra))),
+            )
+        )
+    points = []
+    for lam in MMR_LAMBDAS:
+        ranker = BlendRanker(news, vectors, kept, seed, mmr_lambda=lam)
+        for imp in train:
+            ranker.learn(imp)
+        report = evaluate(news, widened, ranker, vectors)
+        points.append(
+            {"lambda": lam, "ndcg10": round(report.accuracy.ndcg10, 6), "ild": report.beyond["ild"]}
+        )
+    return points
 
 
 def online_scores(db: Path, tally: Tally, test_start: datetime) -> dict[str, Any]:
@@ -920,6 +1008,27 @@ METRICS = (
     "reco_in_interest",
     "read_recommended",
 )
+
+
+def curve_target(curve: list[dict[str, Any]]) -> dict[str, Any]:
+    """The diversity/accuracy target, met by any λ of the curve."""
+    base = next((p for p in curve if p["lambda"] is None), None)
+    ok = [
+        p
+        for p in curve
+        if base is not None
+        and p["lambda"] is not None
+        and p["ild"] is not None
+        and base["ild"] is not None
+        and p["ild"] >= (1 + ILD_GAIN) * base["ild"]
+        and p["ndcg10"] >= (1 - NDCG_LOSS) * base["ndcg10"]
+    ]
+    return {
+        "target": f"ILD@8 +{ILD_GAIN:.0%} over the accuracy-only blend for <= {NDCG_LOSS:.0%} "
+        "nDCG@10 loss (some MMR lambda)",
+        "curve": curve,
+        "met": bool(ok),
+    }
 
 
 def targets(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1163,6 +1272,8 @@ def main(argv: list[str] | None = None) -> int:
             row |= online[runs[name]]
             rows[name] = row
         checks = targets(rows)
+        if "_curve" in offline:
+            checks.append(curve_target(offline["_curve"]))
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -1195,6 +1306,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{offline['_lines']['test']:,} to score). Reco CTR, in interests: test days, from each "
         f"run's own log; read recommended: every day. {result['seconds']['total']:.0f} s."
     )
+    for point in offline.get("_curve", []):
+        print(
+            f"MMR lambda {point['lambda']}: nDCG@10 {_fig(point['ndcg10'])}, ILD@8 {_fig(point['ild'])}"
+        )
     for check in checks:
         print(f"target {'met   ' if check['met'] else 'MISSED'}  {check['target']}")
     failures = [c["target"] for c in checks if not c["met"]] if args.gate else None
