@@ -79,6 +79,15 @@ class CorpusIndex:
             (code[c] for c in self.category), dtype=np.int64, count=len(self.category)
         )
         self._entity_rows: dict[int, np.ndarray] | None = None
+        self._title_keys: list[str] | None = None
+
+    @property
+    def title_keys(self) -> list[str]:
+        """Headlines casefolded with their spacing normalised: the same key, the same
+        headline (a copy dedup did not merge), computed once."""
+        if self._title_keys is None:
+            self._title_keys = [" ".join(t.casefold().split()) for t in self.titles]
+        return self._title_keys
 
     def entity_rows(self, entity_id: int) -> np.ndarray:
         """Rows of the articles naming this entity (an inverted index, built once)."""

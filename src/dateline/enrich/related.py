@@ -73,10 +73,6 @@ class RelatedPick:
     score: float
 
 
-def _norm_title(title: str) -> str:
-    return " ".join(title.casefold().split())
-
-
 class RelatedBuilder:
     """Computes Related lists over one :class:`CorpusIndex` (see the module docstring)."""
 
@@ -86,7 +82,7 @@ class RelatedBuilder:
         for row, entity_ids in enumerate(index.entities):
             for e in entity_ids:
                 self._entity_rows.setdefault(e, []).append(row)
-        self._titles = [_norm_title(t) for t in index.titles]
+        self._titles = index.title_keys
         self._by_title: dict[str, list[int]] = {}
         for r, t in enumerate(self._titles):
             self._by_title.setdefault(t, []).append(r)

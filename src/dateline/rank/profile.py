@@ -115,25 +115,29 @@ def _affinities(index: CorpusIndex, profile: Profile) -> None:
 
 
 def _centroids(index: CorpusIndex, profile: Profile) -> None:
-    sums: list[np.ndarray] = []
-    weights: list[float] = []
-    for row, w in zip(profile.rows, profile.weights, strict=True):
-        if not index.has_vector[row]:
-            continue
-        v = index.vectors[row]
-        if sums:
-            unit = np.stack([s / max(float(np.linalg.norm(s)), 1e-9) for s in sums])
-            sims = unit @ v
-            best = int(np.argmax(sims))
-            if sims[best] >= CLUSTER_COSINE or len(sums) >= MAX_INTERESTS:
-                sums[best] = sums[best] + w * v
-                weights[best] += w
-                continue
-        sums.append(w * v)
-        weights.append(w)
-    if not sums:
+    rows = [r for r in profile.rows if index.has_vector[r]]
+    if not rows:
         return
-    matrix = np.stack(sums).astype(np.float32)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
-    profile.centroids = matrix
-    profile.centroid_weights = np.asarray(weights, dtype=np.float32) / max(sum(weights), 1e-9)
+    weights_of = dict(zip(profile.rows, profile.weights, strict=True))
+    vectors = index.vectors[rows]
+    sums = np.zeros((MAX_INTERESTS, vectors.shape[1]), dtype=np.float64)
+    units = np.zeros_like(sums)
+    weights = np.zeros(MAX_INTERESTS)
+    k = 0
+    for v, row in zip(vectors, rows, strict=True):
+        w = weights_of[row]
+        if k:
+            sims = units[:k] @ v
+            best = int(np.argmax(sims))
+            if sims[best] >= CLUSTER_COSINE or k >= MAX_INTERESTS:
+                sums[best] += w * v
+                weights[best] += w
+                units[best] = sums[best] / max(float(np.linalg.norm(sums[best])), 1e-9)
+                continue
+        sums[k], weights[k] = w * v, w
+        units[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+        k += 1
+    profile.centroids = units[:k].astype(np.float32)
+    profile.centroid_weights = (weights[:k] / max(float(weights[:k].sum()), 1e-9)).astype(
+        np.float32
+    )

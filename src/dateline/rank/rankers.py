@@ -17,10 +17,11 @@ first load, :meth:`index` loads them in the calling thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -46,24 +47,47 @@ from dateline.readers.events import REACTION, VIEW
 from dateline.readers.recent import RecentReads
 from dateline.store.db import Store
 from dateline.store.models import Event, RelatedItem
-from dateline.store.queries import ArticleDetail
+from dateline.store.queries import ArticleDetail, category_label
 
+log = logging.getLogger(__name__)
 # A reaction says more about a reader's interests than a view.
 REACTION_READ_WEIGHT = 3.0
 # The cold list is this long, so a reader's mutes and reads still leave a full list.
 COLD_SIZE = 60
+# Engagement (and Ranking, the popularity prior, the cold mix) is recomputed in the
+# background at most this often; a reaction asks for it at once. Seconds at a million
+# events, so not per request.
+ENGAGEMENT_SECONDS = 30.0
 # The co-reading model learns from this many days of reads.
 COLLAB_DAYS = 30
 
 
 @dataclass(frozen=True)
 class Derived:
-    made: float  # time.monotonic() when computed
+    """Engagement and what follows from it, for one corpus index and one site time."""
+
+    made: float  # time.monotonic() when it was finished
     now: datetime  # the site time it was computed for
     index: CorpusIndex
     engaged: dict[int, Engagement]
     popularity: np.ndarray  # the popularity prior by index row
+    scored: list[ranking_rules.Scored]  # Ranking's order, site-wide (rank.ranking.scored)
     cold: list[Ranked]  # the cold-start mix (rank.recommend.cold_list)
+    by_category: dict[str, list[Ranked]] = field(default_factory=dict)  # filled on demand
+
+
+def derive(session: Session, index: CorpusIndex, now: datetime) -> Derived:
+    """Engagement (``rank.engagement``), the popularity prior by row, Ranking's order and
+    the cold-start mix: seconds at a million events, so never on a request."""
+    engaged = engagement(session, now)
+    popularity = np.zeros(len(index))
+    for aid, value in popularity_prior(engaged).items():
+        row = index.pos.get(aid)
+        if row is not None:
+            popularity[row] = value
+    found = ranking_rules.scored_enough(index, engaged, now, COLD_SIZE)
+    cold = cold_list(index, found, COLD_SIZE)
+    return Derived(time.monotonic(), now, index, engaged, popularity, found, cold)
 
 
 class DatelineRankers:
@@ -74,7 +98,7 @@ class DatelineRankers:
         store: Store,
         recent: RecentReads | None = None,
         *,
-        engagement_seconds: float = 5.0,
+        engagement_seconds: float = ENGAGEMENT_SECONDS,
         weights: Weights = BLEND,
         mmr_lambda: float = MMR_LAMBDA,
     ) -> None:
@@ -89,15 +113,22 @@ class DatelineRankers:
         self._index: CorpusIndex | None = None
         self._lock = threading.Lock()
         self._cache: Derived | None = None
+        self._refreshing = threading.Lock()  # one background refresh at a time
+        self._stale = False
 
     # --- corpus ------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Load the corpus arrays again (the catalog calls this when the corpus changed)."""
+        """Load the corpus arrays again (the catalog calls this, in the background, when
+        the corpus changed), and what derives from them, before either is swapped in."""
         with self.store.read() as session:
             index = load_corpus_index(session)
+            now = self._cache.now if self._cache is not None else None
+            derived = derive(session, index, now) if now is not None else None
         with self._lock:
             self._index = index
+            if derived is not None:
+                self._cache = derived
 
     def index(self) -> CorpusIndex:
         if self._index is None:
@@ -109,30 +140,38 @@ class DatelineRankers:
         return self._derived(session, now).engaged
 
     def _derived(self, session: Session, now: datetime) -> Derived:
-        """Engagement and what follows from it (the popularity prior, the cold list),
-        recomputed at most every ``engagement_seconds`` (and after a reaction)."""
+        """The derived figures; computed here only the first time (or for a new corpus
+        index), else refreshed in the background once ``engagement_seconds`` old or
+        after a reaction, the old ones serving meanwhile."""
         cached = self._cache
         index = self.index()
-        fresh = time.monotonic()
-        if (
-            cached is not None
-            and cached.index is index
-            and fresh - cached.made < self.engagement_seconds
-            and cached.now <= now
-        ):
+        if cached is None or cached.index is not index:
+            self._cache = cached = derive(session, index, now)
             return cached
-        engaged = engagement(session, now)
-        popularity = np.zeros(len(index))
-        for aid, value in popularity_prior(engaged).items():
-            row = index.pos.get(aid)
-            if row is not None:
-                popularity[row] = value
-        found = ranking_rules.scored(index, engaged, now)
-        if len(found) < COLD_SIZE:
-            found = ranking_rules.scored(index, engaged, now, days=None)
-        cold = cold_list(index, found, COLD_SIZE)
-        self._cache = Derived(fresh, now, index, engaged, popularity, cold)
-        return self._cache
+        old = time.monotonic() - cached.made >= self.engagement_seconds or now < cached.now
+        if (old or self._stale) and self._refreshing.acquire(blocking=False):
+            self._stale = False
+            threading.Thread(
+                target=self._refresh, args=(now,), name="dateline-engagement", daemon=True
+            ).start()
+        return cached
+
+    def _refresh(self, now: datetime) -> None:
+        try:
+            with self.store.read() as session:
+                derived = derive(session, self.index(), now)
+            with self._lock:
+                if derived.index is self._index:
+                    self._cache = derived
+        except Exception:  # the old figures keep serving; the next call tries again
+            log.exception("refreshing engagement failed")
+        finally:
+            self._refreshing.release()
+
+    def refresh_now(self, now: datetime) -> None:
+        """Recompute the derived figures in this thread (tests, benchmarks, the CLI)."""
+        with self.store.read() as session:
+            self._cache = derive(session, self.index(), now)
 
     def retrain(self, now: datetime) -> bool:
         """Fit the co-reading model on the last ``COLLAB_DAYS`` of reads (a background job
@@ -157,8 +196,8 @@ class DatelineRankers:
         return scores
 
     def forget_engagement(self) -> None:
-        """After a reaction: the next Ranking reads engagement again."""
-        self._cache = None
+        """After a reaction: engagement is read again, in the background."""
+        self._stale = True
 
     # --- the three lists ---------------------------------------------------------------
 
@@ -173,13 +212,23 @@ class DatelineRankers:
     def ranking(
         self, session: Session, now: datetime, limit: int, category: str | None = None
     ) -> list[Ranked]:
-        return ranking_rules.top(self.index(), self._engagement(session, now), now, limit, category)
+        derived = self._derived(session, now)
+        if category is None:
+            return ranking_rules.ranked_items(derived.index, derived.scored, limit)
+        key = f"{category_label(category)[0]}\x00{limit}"
+        found = derived.by_category.get(key)
+        if found is None:  # a category's own order: computed once per refresh
+            found = derived.by_category[key] = ranking_rules.top(
+                derived.index, derived.engaged, derived.now, limit, category
+            )
+        return found
 
     def top_stories(
         self, session: Session, now: datetime, limit: int
     ) -> list[ranking_rules.TopStory]:
         """Ranking's items with their stories and source counts (the home page)."""
-        return ranking_rules.top_stories(self.index(), self._engagement(session, now), now, limit)
+        derived = self._derived(session, now)
+        return ranking_rules.top_stories(derived.index, derived.scored, limit)
 
     def recommendation(
         self,
@@ -259,7 +308,7 @@ def reads_of(session: Session, reader_ids: Sequence[str]) -> dict[str, list[Read
     out: dict[str, list[Read]] = {}
     ids = list(dict.fromkeys(reader_ids))
     for start in range(0, len(ids), 200):
-        rows = session.execute(
+        query = (
             select(Event.reader_id, Event.article_id, Event.kind, Event.created_at)
             .where(
                 Event.reader_id.in_(ids[start : start + 200]),
@@ -268,6 +317,9 @@ def reads_of(session: Session, reader_ids: Sequence[str]) -> dict[str, list[Read
             )
             .order_by(Event.created_at.desc())
         )
+        if len(ids) == 1:  # the common case (a reader's own view): only what is kept
+            query = query.limit(MAX_HISTORY * 2)
+        rows = session.execute(query)
         for rid, aid, kind, at in rows:
             reads = out.setdefault(str(rid), [])
             if len(reads) < MAX_HISTORY * 2:

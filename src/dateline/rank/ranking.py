@@ -114,6 +114,30 @@ def reason(item: Scored, category: str | None = None) -> str:
     return "newest"
 
 
+def ranked_items(index: CorpusIndex, found: list[Scored], limit: int) -> list[Ranked]:
+    """The first ``limit`` scored items as list items, with their reasons."""
+    out = []
+    for item in found[:limit]:
+        filler = item.readers == 0 and item.sources < 2
+        out.append(Ranked(int(index.ids[item.row]), reason(item), filler=filler))
+    return out
+
+
+def scored_enough(
+    index: CorpusIndex,
+    engaged: dict[int, Engagement],
+    now: datetime,
+    limit: int,
+    category: str | None = None,
+) -> list[Scored]:
+    """:func:`scored` over ``CANDIDATE_DAYS``, or over every date when that gives fewer
+    than ``limit``."""
+    found = scored(index, engaged, now, category)
+    if len(found) < limit:
+        found = scored(index, engaged, now, category, days=None)
+    return found
+
+
 def top(
     index: CorpusIndex,
     engaged: dict[int, Engagement],
@@ -122,14 +146,7 @@ def top(
     category: str | None = None,
 ) -> list[Ranked]:
     """The Ranking list (see the module docstring)."""
-    found = scored(index, engaged, now, category)
-    if len(found) < limit:
-        found = scored(index, engaged, now, category, days=None)
-    out = []
-    for item in found[:limit]:
-        filler = item.readers == 0 and item.sources < 2
-        out.append(Ranked(int(index.ids[item.row]), reason(item), filler=filler))
-    return out
+    return ranked_items(index, scored_enough(index, engaged, now, limit, category), limit)
 
 
 @dataclass(frozen=True)
@@ -141,15 +158,11 @@ class TopStory:
     sources: int
 
 
-def top_stories(
-    index: CorpusIndex, engaged: dict[int, Engagement], now: datetime, limit: int
-) -> list[TopStory]:
-    """:func:`top` with each item's story id and source count."""
-    found = scored(index, engaged, now)
+def top_stories(index: CorpusIndex, found: list[Scored], limit: int) -> list[TopStory]:
+    """The first ``limit`` of ``found`` (from :func:`scored`) with each item's story id
+    and source count."""
     out = []
-    for item in found[:limit]:
+    for item, ranked in zip(found, ranked_items(index, found, limit), strict=False):
         story = int(index.story[item.row])
-        filler = item.readers == 0 and item.sources < 2
-        ranked = Ranked(int(index.ids[item.row]), reason(item), filler=filler)
         out.append(TopStory(ranked, story if story >= 0 else None, item.sources))
     return out

@@ -25,9 +25,10 @@ category held near its share of the reader's history (calibration: at most
 (:func:`cold_list`): the Ranking's blend of engagement and coverage, one per story, taken
 round-robin over categories, so it is never worse than Ranking for anyone.
 
-Candidates are the ``CANDIDATE_WINDOW`` newest articles dated before now: news is
-perishable, and it bounds the cost of one list (a matrix product of ``MAX_INTERESTS``
-rows by that many vectors).
+Candidates are the ``CANDIDATE_WINDOW`` newest articles dated before now (18 days of a
+site adding 274 a day, against freshness's 3-day half-life): news is perishable, and it
+bounds the cost of one list (a matrix product of ``MAX_INTERESTS`` rows by that many
+vectors).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ FRESH_HALF_LIFE_DAYS = 3.0
 COPY_COSINE = 0.97
 LESS_LIKE_COSINE = 0.35  # likeness to a marked article below this costs nothing
 MMR_LAMBDA = 0.8
-CANDIDATE_WINDOW = 20_000
-SHORTLIST = 120
+CANDIDATE_WINDOW = 5_000
+SHORTLIST = 60
 
 # co-reading scores of candidate rows for a profile, in [0, 1] (NaN: unknown to the model)
 CollabScores = Callable[[Profile, np.ndarray], np.ndarray]
@@ -134,9 +135,9 @@ def recommend(
     parts = {name: (w, v[keep]) for name, (w, v) in parts.items()}
     rows = window[keep]
     total = total_score(parts)
-    shortlist = _one_per_story(index, rows, total, profile)
+    shortlist, scores = _one_per_story(index, rows, total)
     shortlist = _drop_copies(index, shortlist, profile)
-    picked = _select(index, shortlist, total_of(rows, total), profile, limit, mmr_lambda)
+    picked = _select(index, shortlist, scores, profile, limit, mmr_lambda)
     out = [_explain(index, row, parts, rows, profile) for row in picked]
     if len(out) < limit:
         have = {r.article_id for r in out}
@@ -150,10 +151,6 @@ def recommend(
 def total_score(parts: dict[str, tuple[float, np.ndarray]]) -> np.ndarray:
     """The weighted sum of the signals (the score of the module docstring)."""
     return np.sum([w * v for w, v in parts.values()], axis=0)
-
-
-def total_of(rows: np.ndarray, total: np.ndarray) -> dict[int, float]:
-    return dict(zip(rows.tolist(), total.tolist(), strict=True))
 
 
 def _allowed(
@@ -245,12 +242,16 @@ def score_components(
 
 
 def _one_per_story(
-    index: CorpusIndex, rows: np.ndarray, total: np.ndarray, profile: Profile
-) -> list[int]:
-    """The SHORTLIST best rows, at most one per story."""
-    order = np.argsort(-total, kind="stable")
+    index: CorpusIndex, rows: np.ndarray, total: np.ndarray
+) -> tuple[list[int], dict[int, float]]:
+    """The SHORTLIST best rows, at most one per story, and their scores. Only the best
+    few hundred are sorted (a window holds thousands)."""
+    top = min(len(total), SHORTLIST * 8)
+    best = np.argpartition(-total, top - 1)[:top] if top < len(total) else np.arange(len(total))
+    order = best[np.argsort(-total[best], kind="stable")]
     seen: set[int] = set()
     out: list[int] = []
+    scores: dict[int, float] = {}
     for i in order.tolist():
         row = int(rows[i])
         story = int(index.story[row])
@@ -259,16 +260,18 @@ def _one_per_story(
                 continue
             seen.add(story)
         out.append(row)
+        scores[row] = float(total[i])
         if len(out) >= SHORTLIST:
             break
-    return out
+    return out, scores
 
 
 def _drop_copies(index: CorpusIndex, shortlist: list[int], profile: Profile) -> list[int]:
     """Leave out copies of what the reader read that dedup did not merge."""
-    read_titles = {" ".join(index.titles[r].casefold().split()) for r in profile.rows}
+    keys = index.title_keys
+    read_titles = {keys[r] for r in profile.rows}
     read_vectors = [r for r in profile.rows if index.has_vector[r]]
-    kept = [r for r in shortlist if " ".join(index.titles[r].casefold().split()) not in read_titles]
+    kept = [r for r in shortlist if keys[r] not in read_titles]
     if read_vectors and kept:
         sims = index.vectors[kept] @ index.vectors[read_vectors].T
         kept = [r for r, s in zip(kept, sims.max(axis=1), strict=True) if s < COPY_COSINE]

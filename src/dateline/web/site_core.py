@@ -50,6 +50,10 @@ SKELETON_MAX_SECONDS = 3600.0
 SKELETON_MAX_ENTRIES = 5000
 # How often a worker reads the reader change log (readers.controls) in the background.
 CHANGE_POLL_SECONDS = 0.5
+# Longest a reader's cached Recommendation lives without a change of their own.
+READER_STATE_SECONDS = 60.0
+# Reader states kept per worker (a few KB each).
+READER_STATES_MAX = 20_000
 
 
 class SiteCore:
@@ -62,22 +66,26 @@ class SiteCore:
         self.catalog = Catalog(store, ttl, self.refresher)
         # Views served here and not yet flushed: a reader's next page already knows them.
         self.recent_reads = RecentReads()
-        self.rankers: Rankers = rankers or DatelineRankers(
-            store, self.recent_reads, engagement_seconds=ttl
-        )
+        self.rankers: Rankers = rankers or DatelineRankers(store, self.recent_reads)
         self.secret = secret_key(settings)
         self.name = settings.site_name
         self.base_url = settings.base_url.rstrip("/")
         self.secure_cookies = self.base_url.startswith("https://")
         self.asset_version = __version__
         self.pages: TTLCache[Any] = TTLCache(ttl, refresher=self.refresher)
+        # Each reader's Recommendation and reaction state, ("reader", id): rebuilt at once
+        # (off the request path) after the reader's own view or control, otherwise at most
+        # every READER_STATE_SECONDS, so new articles and others' reads reach it within
+        # that; a list costs tens of milliseconds, so not every page_cache_seconds.
+        self.reader_states: TTLCache[Any] = TTLCache(
+            READER_STATE_SECONDS, READER_STATES_MAX, refresher=self.refresher
+        )
         # Shared article pages: valid until the corpus changes (see SKELETON_MAX_SECONDS).
         self.skeletons: TTLCache[CachedArticle | None] = TTLCache(
             SKELETON_MAX_SECONDS, SKELETON_MAX_ENTRIES, refresher=self.refresher
         )
         # (views, reactions) per article, page_cache_seconds, refreshed in batches (one
-        # query for every stale entry); reader state is in ``pages`` under ("reader", id),
-        # rebuilt in batches too.
+        # query for every stale entry); reader states are rebuilt in batches too.
         self.counts_cache: TTLCache[tuple[int, int]] = TTLCache(ttl, 100_000)
         # Fraction of viewers whose list impressions and clicks are stored (see settings).
         self.impression_rate: float = settings.impression_sample_rate
@@ -208,7 +216,7 @@ class SiteCore:
     def invalidate_reader(self, reader_id: str) -> None:
         """A reader's view or control: their cached parts are rebuilt off the request
         path now, so their next page (here) shows the change."""
-        self.pages.invalidate(("reader", reader_id))
+        self.reader_states.invalidate(("reader", reader_id))
         self.refresher.schedule(("reader", reader_id), lambda: self._rebuild_reader(reader_id))
 
     def _rebuild_reader(self, reader_id: str) -> None:
@@ -223,7 +231,7 @@ class SiteCore:
                 return
             self._change_seen, readers = changed_since(session, self._change_seen)
         for reader_id in readers:
-            self.pages.invalidate(("reader", reader_id))
+            self.reader_states.invalidate(("reader", reader_id))
 
     def maybe_poll_reader_changes(self) -> None:
         """Schedule a poll of the change log every ``CHANGE_POLL_SECONDS`` (never blocks)."""

@@ -93,7 +93,7 @@ class LiveParts(SiteCore):
 
     def reader_state(self, reader_id: str) -> ReaderState:
         """A reader's Recommendation candidates and reactions (a few indexed queries)."""
-        state: ReaderState = self.pages.get_or_build(
+        state: ReaderState = self.reader_states.get_or_build(
             ("reader", reader_id), lambda: self._build_reader_state(reader_id)
         )
         return state
@@ -107,20 +107,19 @@ class LiveParts(SiteCore):
         per reader would queue up behind each other, and the states would expire first."""
         self.maybe_poll_reader_changes()
         state: ReaderState | None = self._peek_batched(
-            self.pages, ("reader", reader_id), "readers", self._refresh_readers
+            self.reader_states, ("reader", reader_id), "readers", self._refresh_readers
         )
         return state
 
     def _refresh_readers(self) -> None:
-        # Only reader states are read with watch=True from ``pages``.
-        taken = self.pages.take_due()
+        taken = self.reader_states.take_due()
         ids = sorted(k[1] for k in taken if isinstance(k, tuple) and k[0] == "reader")
         for n in range(0, len(ids), READERS_PER_QUERY):
-            since, born = self.pages.generation(), time.monotonic()
+            since, born = self.reader_states.generation(), time.monotonic()
             for reader_id, state in self._build_reader_states(
                 ids[n : n + READERS_PER_QUERY]
             ).items():
-                self.pages.put(("reader", reader_id), state, since=since, born=born)
+                self.reader_states.put(("reader", reader_id), state, since=since, born=born)
 
     def _build_reader_state(self, reader_id: str) -> ReaderState:
         return self._build_reader_states([reader_id])[reader_id]
