@@ -172,6 +172,7 @@ def rankers_for(name: str, site: Site) -> Rankers | None:
         site.recent_reads,
         engagement_seconds=site.settings.page_cache_seconds,
         weights=weights,
+        schedule=site.refresher.schedule,  # drained before each page: deterministic runs
     )
     if weights.collab:
         rankers.retrain(site.now())

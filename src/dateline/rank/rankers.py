@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -101,9 +101,13 @@ class DatelineRankers:
         engagement_seconds: float = ENGAGEMENT_SECONDS,
         weights: Weights = BLEND,
         mmr_lambda: float = MMR_LAMBDA,
+        schedule: Callable[[Hashable, Callable[[], None]], object] | None = None,
     ) -> None:
         """``weights`` and ``mmr_lambda``: the Recommendation score's (the site uses the
-        defaults; benchmarks compare single signals and other trade-offs)."""
+        defaults; benchmarks compare single signals and other trade-offs). ``schedule``
+        runs the background refresh (the site's ``Refresher.schedule``, so waiting for
+        the site's background work waits for it too); None: a thread of its own."""
+        self.schedule = schedule
         self.store = store
         self.weights = weights
         self.mmr_lambda = mmr_lambda
@@ -151,9 +155,12 @@ class DatelineRankers:
         old = time.monotonic() - cached.made >= self.engagement_seconds or now < cached.now
         if (old or self._stale) and self._refreshing.acquire(blocking=False):
             self._stale = False
-            threading.Thread(
-                target=self._refresh, args=(now,), name="dateline-engagement", daemon=True
-            ).start()
+            if self.schedule is not None:
+                self.schedule(("rankers", id(self)), lambda: self._refresh(now))
+            else:
+                threading.Thread(
+                    target=self._refresh, args=(now,), name="dateline-engagement", daemon=True
+                ).start()
         return cached
 
     def _refresh(self, now: datetime) -> None:

@@ -66,7 +66,9 @@ class SiteCore:
         self.catalog = Catalog(store, ttl, self.refresher)
         # Views served here and not yet flushed: a reader's next page already knows them.
         self.recent_reads = RecentReads()
-        self.rankers: Rankers = rankers or DatelineRankers(store, self.recent_reads)
+        self.rankers: Rankers = rankers or DatelineRankers(
+            store, self.recent_reads, schedule=self.refresher.schedule
+        )
         self.secret = secret_key(settings)
         self.name = settings.site_name
         self.base_url = settings.base_url.rstrip("/")
