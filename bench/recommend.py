@@ -172,7 +172,7 @@ def rankers_for(name: str, site: Site) -> Rankers | None:
         site.recent_reads,
         engagement_seconds=site.settings.page_cache_seconds,
         weights=weights,
-        schedule=site.refresher.schedule,  # drained before each page: deterministic runs
+        schedule=_in_line,  # engagement derived in line: runs of one seed agree
     )
     if weights.collab:
         rankers.retrain(site.now())
@@ -520,7 +520,15 @@ def simulated_site(settings: Any, store: Store, clock: SimulatedClock) -> Site:
         def now(self) -> datetime:
             return clock.at
 
-    return SimulatedSite(settings, store)
+    site = SimulatedSite(settings, store)
+    if hasattr(site.rankers, "schedule"):
+        # engagement derived in line, as of the page that asks: runs of one seed agree
+        site.rankers.schedule = _in_line
+    return site
+
+
+def _in_line(_key: object, job: Any) -> None:
+    job()
 
 
 @dataclass
