@@ -12,9 +12,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from dateline.enrich.related import RELATED_SIZE as RELATED_SIZE  # one size: enrich's lists
 from dateline.store.queries import ArticleDetail
 
-RELATED_SIZE = 10
 RANKING_SIZE = 8
 RECOMMENDATION_SIZE = 8
 

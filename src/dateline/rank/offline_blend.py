@@ -36,7 +36,7 @@ from dateline.rank.offline import (
     News,
     PopularityRanker,
 )
-from dateline.rank.profile import Profile, Read, build_profile
+from dateline.rank.profile import Read, build_profile
 from dateline.rank.recommend import score_components, total_score
 from dateline.readers.controls import NO_CONTROLS
 
@@ -174,9 +174,3 @@ class BlendRanker:
         for n, label in zip(impression.items, impression.labels, strict=True):
             if label:
                 self._clicks.setdefault(impression.user, []).append((n, impression.at))
-
-
-def profile_of(ranker: BlendRanker, impression: Impression) -> Profile:
-    """The profile the blend scores a line with (for tests and explanations)."""
-    reads = [Read(ranker._number[n], impression.at) for n in impression.history]
-    return build_profile(ranker.index, reads, impression.at)

@@ -140,9 +140,6 @@ class DatelineRankers:
         assert self._index is not None
         return self._index
 
-    def _engagement(self, session: Session, now: datetime) -> dict[int, Engagement]:
-        return self._derived(session, now).engaged
-
     def _derived(self, session: Session, now: datetime) -> Derived:
         """The derived figures; computed here only the first time (or for a new corpus
         index), else refreshed in the background once ``engagement_seconds`` old or
@@ -272,9 +269,8 @@ class DatelineRankers:
             history = list(reads.get(rid, [])) + [
                 Read(aid, at) for aid, at in (self.recent.of(rid) if rid else [])
             ]
-            profile = build_profile(
-                index, history, now, current=current, controls=controls.get(rid, NO_CONTROLS)
-            )
+            mine = controls.get(rid, NO_CONTROLS)
+            profile = build_profile(index, history, now, current=current, controls=mine)
             out[rid] = recommend(
                 index,
                 profile,
@@ -282,7 +278,7 @@ class DatelineRankers:
                 limit,
                 popularity=derived.popularity,
                 cold=derived.cold,
-                controls=controls.get(rid, NO_CONTROLS),
+                controls=mine,
                 exclude=exclude,
                 collab=self.collab,
                 weights=self.weights,
