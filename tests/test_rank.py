@@ -4,6 +4,7 @@ Related, Ranking and Recommendation, their reasons, exclusions and rules."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -391,3 +392,62 @@ def test_home_has_top_stories_with_sources_and_for_you_after_reading(site_client
     assert section and section[0].xpath("./h2/text()") == ["For you"]
     shown = _reco_ids(home)
     assert shown and not set(shown) & {ids[t] for t in FOOTBALL[:2]}
+
+
+def test_a_view_never_makes_the_next_page_wait_nor_show_the_read_article(site_client):
+    """Background work queued up: the next page does not wait for the reader's rebuild;
+    their old list serves meanwhile, never with what they just read."""
+    c, _store, ids = site_client
+    site = c.app.state.site
+    for title in FOOTBALL[:2]:
+        _page(c, ids[title])
+    _settle(c)
+    before = _reco_ids(_page(c, ids[FOOTBALL[2]]))
+    _settle(c)
+    gate = threading.Event()
+    site.refresher.schedule("busy", lambda: gate.wait(10))  # a slow job ahead of the rebuild
+    try:
+        read = before[0]
+        _page(c, read)  # the view: the reader's state is superseded, its rebuild queued
+        built = site.reader_states.builds
+        after = _reco_ids(_page(c, ids[FOOTBALL[3]]))
+        assert read not in after
+        assert len(after) == 8
+        assert site.reader_states.builds == built, "the old list served: nothing was built"
+    finally:
+        gate.set()
+    _settle(c)
+    fresh = _reco_ids(_page(c, ids[FOOTBALL[4]]))
+    assert read not in fresh and fresh
+
+
+def test_a_view_through_another_worker_reaches_this_ones_cached_list(site_client, tmp_path):
+    """Two workers over one store: a view worker B flushes reaches worker A through the
+    change log. A keeps serving its cached list meanwhile, never with the read article,
+    and rebuilds it."""
+    from http_util import app_client
+
+    a, store, ids = site_client
+    for title in FOOTBALL[:2]:
+        _page(a, ids[title])
+    _settle(a)
+    shown = _reco_ids(_page(a, ids[FOOTBALL[2]]))
+    _settle(a)
+    site_a = a.app.state.site
+    with app_client(store, tmp_path, CLOCK.isoformat()) as b:  # the same secret: one reader
+        b.headers["User-Agent"] = a.headers["User-Agent"]
+        b.cookies.update(a.cookies)
+        read = shown[0]
+        _page(b, read)
+        b.app.state.site.events.flush()
+    gate = threading.Event()
+    site_a.refresher.schedule("busy", lambda: gate.wait(10))  # A's rebuild waits its turn
+    try:
+        site_a.poll_reader_changes()
+        built = site_a.reader_states.builds
+        assert read not in _reco_ids(_page(a, ids[FOOTBALL[3]]))
+        assert site_a.reader_states.builds == built, "the cached list served, no page waited"
+    finally:
+        gate.set()
+    _settle(a)
+    assert read not in _reco_ids(_page(a, ids[FOOTBALL[4]]))

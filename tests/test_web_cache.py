@@ -113,6 +113,69 @@ def test_the_refresher_deduplicates_pending_jobs():
     assert ran == ["b"]
 
 
+def test_a_superseded_value_serves_until_a_newer_build_replaces_it():
+    cache: TTLCache[str] = TTLCache(5.0)
+    cache.put("k", "before the view")
+    since = cache.generation()  # a rebuild that read the history before the view
+    cache.supersede("k")
+    assert cache.get("k") == "before the view"  # still served: nothing waits
+    assert cache.superseded("k")
+    assert cache.put("k", "also before", since=since)  # newer than what serves: it serves
+    assert cache.get("k") == "also before" and cache.superseded("k"), "still wanted anew"
+    assert not cache.put("k", "older", since=since, born=0.0), "never an older value"
+    assert cache.get_or_build("k", lambda: "unused") == "also before"
+    assert cache.get_or_build("k", lambda: "after the view", force=True) == "after the view"
+    assert cache.get("k") == "after the view" and not cache.superseded("k")
+    cache.supersede("missing")  # nothing to serve: nothing is marked
+    assert not cache.superseded("missing")
+
+
+def test_a_job_asked_again_while_it_runs_runs_once_more():
+    refresher = Refresher()
+    started, gate = threading.Event(), threading.Event()
+    ran = []
+
+    def job() -> None:
+        started.set()
+        gate.wait(5)
+        ran.append("job")
+
+    assert refresher.schedule("r", job)
+    assert started.wait(5)
+    assert not refresher.schedule("r", job), "without again: the running job is enough"
+    assert refresher.schedule("r", job, again=True)  # it may have read its data too early
+    assert not refresher.schedule("r", job, again=True), "once queued, not twice"
+    gate.set()
+    assert refresher.drain()
+    assert ran == ["job", "job"]
+
+
+def test_low_jobs_yield_to_others_and_keep_to_their_share_of_time():
+    refresher = Refresher(low_share=0.5)
+    gate = threading.Event()
+    ran: list[tuple[str, float]] = []
+
+    def note(name: str, seconds: float = 0.0):
+        def job() -> None:
+            time.sleep(seconds)
+            ran.append((name, time.monotonic()))
+
+        return job
+
+    refresher.schedule("hold", lambda: gate.wait(5))  # the queue fills behind it
+    refresher.schedule("low1", note("low1", 0.2), low=True)
+    refresher.schedule("low2", note("low2"), low=True)
+    refresher.schedule("counts", note("counts"))
+    gate.set()
+    refresher.schedule("pages", lambda: None)
+    assert refresher.drain()
+    names = [n for n, _ in ran]
+    assert names.index("counts") < names.index("low1") < names.index("low2")
+    at = dict(ran)
+    # low1 ran 0.2 s; at a share of 0.5, low2 waits as long again
+    assert at["low2"] - at["low1"] >= 0.19
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -51,3 +51,24 @@ def test_per_view_state_stays_out_of_the_collectors_scans(tmp_path):
     gc.collect()
     assert buf.pending == 3
     assert not any(gc.is_tracked(ev) for ev in buf._pending.events)
+
+
+def test_what_survives_a_full_collection_is_frozen_and_all_is_unfrozen_now_and_then(
+    monkeypatch,
+):
+    was_active = gctune.active()
+    gctune.start()
+    try:
+        later = [[object()] for _ in range(1000)]  # long-lived, made after the start
+        frozen = gc.get_freeze_count()
+        gc.collect()  # a full collection: its survivors join the frozen
+        assert gc.get_freeze_count() >= frozen + len(later)
+        monkeypatch.setattr(gctune, "UNFREEZE_SECONDS", 0.0)
+        gc.collect()  # due: everything goes back to the collector for one full scan
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr(gctune, "UNFREEZE_SECONDS", 900.0)
+        gc.collect()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gctune.stop()
+    assert gctune.active() == was_active

@@ -101,8 +101,19 @@ def _controls(rows: Iterable[ReaderControl]) -> Controls:
 
 
 def note_change(session: Session, reader_ids: Iterable[str], now: datetime) -> None:
-    """Log that these readers' Recommendation inputs changed (workers poll the log)."""
-    rows = [{"reader_id": rid, "created_at": naive_utc(now)} for rid in sorted(set(reader_ids))]
+    """Log that these readers' controls or history changed (workers poll the log)."""
+    at = naive_utc(now)
+    _log(session, [{"reader_id": r, "article_id": None, "created_at": at} for r in set(reader_ids)])
+
+
+def note_reads(session: Session, reads: Iterable[tuple[str, int]], now: datetime) -> None:
+    """Log (reader, article) views that were just flushed (workers poll the log)."""
+    at = naive_utc(now)
+    _log(session, [{"reader_id": r, "article_id": a, "created_at": at} for r, a in set(reads)])
+
+
+def _log(session: Session, rows: list[dict[str, object]]) -> None:
+    rows.sort(key=lambda r: (str(r["reader_id"]), r["article_id"] or 0))
     # multi-row VALUES, not executemany (see readers.events on SQLite and the GIL)
     for start in range(0, len(rows), 200):
         session.execute(insert(ReaderChange).values(rows[start : start + 200]))
@@ -182,17 +193,34 @@ def reset(session: Session, reader_id: str, now: datetime) -> None:
     note_change(session, [reader_id], now)
 
 
-def changed_since(session: Session, after_id: int) -> tuple[int, set[str]]:
-    """Readers logged after change ``after_id``, and the newest change id."""
+@dataclass(frozen=True)
+class Changes:
+    """What the change log holds after some id: readers whose controls or history changed,
+    and (reader, article, when) views."""
+
+    last_id: int
+    readers: frozenset[str]
+    reads: tuple[tuple[str, int, datetime], ...]
+
+
+def changed_since(session: Session, after_id: int) -> Changes:
+    """The changes logged after change ``after_id`` (at most 10,000 a call)."""
     rows = session.execute(
-        select(ReaderChange.id, ReaderChange.reader_id)
+        select(
+            ReaderChange.id,
+            ReaderChange.reader_id,
+            ReaderChange.article_id,
+            ReaderChange.created_at,
+        )
         .where(ReaderChange.id > after_id)
         .order_by(ReaderChange.id)
         .limit(10_000)
     ).all()
     if not rows:
-        return after_id, set()
-    return int(rows[-1][0]), {str(r[1]) for r in rows}
+        return Changes(after_id, frozenset(), ())
+    readers = frozenset(str(r) for _, r, a, _ in rows if a is None)
+    reads = tuple((str(r), int(a), at) for _, r, a, at in rows if a is not None)
+    return Changes(int(rows[-1][0]), readers, reads)
 
 
 def latest_change(session: Session) -> int:

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from dateline.readers.controls import note_change
+from dateline.readers.controls import note_reads
 from dateline.readers.events import (
     DAILY_COUNTS,
     IMPRESSION,
@@ -127,8 +127,9 @@ def write_batch(
         if e.reader_id is not None:
             first_seen[e.reader_id] = min(e.created_at, first_seen.get(e.reader_id, e.created_at))
     ensure_readers(session, first_seen)  # a cookie from a wiped database, say
-    # other web workers drop their cached Recommendation of these readers (controls.py)
-    note_change(session, {e.reader_id for e in events if e.kind == VIEW and e.reader_id}, utcnow())
+    # other web workers rebuild their cached Recommendation of these readers (controls.py)
+    read = {(e.reader_id, e.article_id) for e in events if e.kind == VIEW and e.reader_id}
+    note_reads(session, read, utcnow())
     result = FlushResult()
     stats: dict[int, dict[str, int]] = defaultdict(lambda: {"views": 0})
     daily: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)

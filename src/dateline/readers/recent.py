@@ -38,6 +38,10 @@ class RecentReads:
         with self._lock:
             return list(self._reads.get(reader_id, ()))
 
+    def has(self, reader_id: str, article_id: int) -> bool:
+        with self._lock:
+            return any(aid == article_id for aid, _ in self._reads.get(reader_id, ()))
+
     def forget(self, reader_id: str) -> None:
         with self._lock:
             self._reads.pop(reader_id, None)

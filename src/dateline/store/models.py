@@ -340,8 +340,9 @@ class ReaderControl(Base):
 class ReaderChange(Base):
     """A reader whose Recommendation inputs changed (a control, a flushed view).
 
-    Every web worker polls this log and drops its cached state of the readers it names,
-    so a change made through one worker shows on the next request to any of them.
+    Every web worker polls this log, so a change made through one worker shows on the next
+    request to any of them: a control drops the reader's cached state; a view (with the
+    article read) has it rebuilt while the old one serves, less that article.
     Rows older than a few minutes are pruned.
     """
 
@@ -349,6 +350,7 @@ class ReaderChange(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     reader_id: Mapped[str] = mapped_column(String(36))
+    article_id: Mapped[int | None] = mapped_column(BigInteger)  # a view's; NULL: a control
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 

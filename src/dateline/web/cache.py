@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 V = TypeVar("V")
 # Enough for the hot set of a large site; least recently used entries go first.
 DEFAULT_MAX_ENTRIES = 20_000
+# Most of a worker's time its low-priority background jobs take (Refresher).
+LOW_SHARE = 0.3
 # Fraction of the ttl after which a read schedules a background rebuild.
 REFRESH_AT = 0.75
 # A watched entry is refreshed ahead while it was read within this many ttls.
@@ -57,31 +59,43 @@ class Refresher:
     """One daemon thread per worker process running deduplicated background jobs.
 
     ``schedule(key, job)`` queues ``job`` unless a job with that key is already queued or
-    running. Jobs run one at a time, off the event loop; an error is logged and dropped
-    (the entry then expires and the next request builds it itself).
+    running (with ``again``, only unless one is queued: a job that is running may have
+    read its data before the reason to schedule it). Jobs run one at a time, off the
+    event loop; an error is logged and dropped (the entry then expires and the next
+    request builds it itself).
+
+    ``low`` jobs (one per reader view: many, each worth little alone) run only when no
+    other job waits, and take at most ``low_share`` of the time: after one, the next
+    waits until its run time is that share of the time since, so a flood of them leaves
+    the worker's requests (and its GIL) the rest.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, low_share: float = LOW_SHARE) -> None:
         self._jobs: OrderedDict[Hashable, Callable[[], object]] = OrderedDict()
+        self._low: OrderedDict[Hashable, Callable[[], object]] = OrderedDict()
         self._running: set[Hashable] = set()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self.low_share = low_share
+        self._low_after = 0.0  # time.monotonic() before which no low job starts
         self.ran = 0  # jobs run (for tests and measurements)
 
-    def schedule(self, key: Hashable, job: Callable[[], object]) -> bool:
+    def schedule(
+        self, key: Hashable, job: Callable[[], object], *, again: bool = False, low: bool = False
+    ) -> bool:
         """Queue ``job``; False when one with ``key`` is already pending."""
         with self._cond:
-            if key in self._jobs or key in self._running:
+            if key in self._jobs or key in self._low or (key in self._running and not again):
                 return False
-            self._jobs[key] = job
+            (self._low if low else self._jobs)[key] = job
             self._ensure_thread()
             self._cond.notify()
             return True
 
     def pending(self) -> int:
         with self._cond:
-            return len(self._jobs) + len(self._running)
+            return len(self._jobs) + len(self._low) + len(self._running)
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until no job is queued or running (tests); False on timeout."""
@@ -100,13 +114,24 @@ class Refresher:
             self._thread = threading.Thread(target=self._run, name="dateline-refresh", daemon=True)
             self._thread.start()
 
+    def _next(self) -> tuple[Hashable, Callable[[], object], bool]:
+        """The next job (under the lock), waiting for one that may start."""
+        while True:
+            if self._jobs:
+                key, job = self._jobs.popitem(last=False)
+                return key, job, False
+            rest = self._low_after - time.monotonic()
+            if self._low and rest <= 0:
+                key, job = self._low.popitem(last=False)
+                return key, job, True
+            self._cond.wait(rest if self._low else None)
+
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._jobs:
-                    self._cond.wait()
-                key, job = self._jobs.popitem(last=False)
+                key, job, low = self._next()
                 self._running.add(key)
+            started = time.monotonic()
             try:
                 job()
             except Exception:
@@ -115,6 +140,9 @@ class Refresher:
                 with self._cond:
                     self._running.discard(key)
                     self.ran += 1
+                    if low:
+                        now = time.monotonic()
+                        self._low_after = now + (now - started) * (1 / self.low_share - 1)
 
 
 class _Flight:
@@ -143,6 +171,7 @@ class TTLCache(Generic[V]):
         self._cleared_at = 0
         self._killed: dict[Hashable, int] = {}
         self._flights: dict[Hashable, _Flight] = {}
+        self._superseded: set[Hashable] = set()  # served meanwhile, but a newer value is due
         # Watched entries: key -> (``born`` of the value that was read, time it is due);
         # and a heap of (time it is due, tie-breaker, key), in due order (see take_due).
         self._watched: dict[Hashable, tuple[float, float]] = {}
@@ -236,12 +265,13 @@ class TTLCache(Generic[V]):
 
         self.refresher.schedule((id(self), key), job)
 
-    def get_or_build(self, key: Hashable, build: Callable[[], V]) -> V:
+    def get_or_build(self, key: Hashable, build: Callable[[], V], *, force: bool = False) -> V:
         """The cached value, or one build shared by every concurrent caller (blocking).
 
-        A build that returns None (nothing to show) is passed on but not cached.
+        A build that returns None (nothing to show) is passed on but not cached. ``force``:
+        build even if a value is cached (one :meth:`supersede` asked to replace).
         """
-        value = self.peek(key, build)
+        value = None if force else self.peek(key, build)
         if value is not None:
             return value
         with self._lock:
@@ -285,15 +315,25 @@ class TTLCache(Generic[V]):
         self, key: Hashable, value: V, *, since: int | None = None, born: float | None = None
     ) -> bool:
         """Store ``value`` (read at ``born``, default now); with ``since``, only if ``key``
-        was not invalidated after generation ``since``. False when discarded."""
+        was not invalidated after generation ``since``. False when discarded.
+
+        A value :meth:`supersede`-d after ``since`` is still replaced by a newer one (it
+        is nearer what is wanted than the value served), but stays superseded."""
         with self._lock:
+            now = time.monotonic()
+            born = now if born is None else born
+            wanted = True
             if since is not None and (
                 since < self._cleared_at or self._killed.get(key, -1) > since
             ):
-                return False
-            now = time.monotonic()
-            self._items[key] = (now if born is None else born, value)
+                item = self._items.get(key)
+                if key not in self._superseded or item is None or item[0] >= born:
+                    return False
+                wanted = False  # newer than what serves, older than what is wanted
+            self._items[key] = (born, value)
             self._items.move_to_end(key)
+            if wanted:
+                self._superseded.discard(key)
             self._watched.pop(key, None)
             last_read = self._last_read.get(key)
             if last_read is not None:
@@ -309,11 +349,32 @@ class TTLCache(Generic[V]):
         with self._lock:
             self._items.pop(key, None)
             self._unwatch(key)
-            self._gen += 1
-            if len(self._killed) >= MAX_KILLED:
-                self._killed.clear()
-                self._cleared_at = self._gen
-            self._killed[key] = self._gen
+            self._superseded.discard(key)
+            self._kill(key)
+
+    def supersede(self, key: Hashable) -> None:
+        """A newer value is wanted, but the current one is served until it comes (within
+        ``ttl``): builds that started before now cannot put theirs, and
+        :meth:`superseded` says so until a newer value is put. For a change that may show
+        a moment late (a reader's view under load), where ``invalidate`` would make the
+        next request wait for the build."""
+        with self._lock:
+            self._kill(key)
+            if key in self._items:
+                if len(self._superseded) >= MAX_KILLED:
+                    self._superseded.clear()  # their entries still expire within ttl
+                self._superseded.add(key)
+
+    def superseded(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._superseded
+
+    def _kill(self, key: Hashable) -> None:
+        self._gen += 1
+        if len(self._killed) >= MAX_KILLED:
+            self._killed.clear()
+            self._cleared_at = self._gen
+        self._killed[key] = self._gen
 
     def clear(self) -> None:
         with self._lock:
@@ -321,9 +382,15 @@ class TTLCache(Generic[V]):
             self._watched.clear()
             self._last_read.clear()
             self._due_heap.clear()
+            self._superseded.clear()
             self._gen += 1
             self._cleared_at = self._gen
             self._killed.clear()
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether ``key`` holds a value (perhaps one past ``ttl``, not yet dropped)."""
+        with self._lock:
+            return key in self._items

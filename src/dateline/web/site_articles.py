@@ -171,7 +171,8 @@ class ArticlePages(LiveParts, ViewRecording):
             csrf = csrf_token(self.secret, reader_id) if reader_id else ""
             reacted = False
         shown_ranking = shown_items(ranking, article_id, RANKING_SIZE)
-        shown_reco = shown_items(state.reco, article_id, RECOMMENDATION_SIZE)
+        reco = self.reco_items(reader_id, state) if known else state.reco
+        shown_reco = shown_items(reco, article_id, RECOMMENDATION_SIZE)
         p = cached.parts
         body = b"".join(
             (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -216,24 +217,47 @@ class SiteCore:
             self.invalidate_reader(reader_id)
 
     def invalidate_reader(self, reader_id: str) -> None:
-        """A reader's view or control: their cached parts are rebuilt off the request
-        path now, so their next page (here) shows the change."""
+        """A reader's control (or cleared history): their cached parts are dropped and
+        rebuilt off the request path now; their next page here waits for the new ones."""
         self.reader_states.invalidate(("reader", reader_id))
-        self.refresher.schedule(("reader", reader_id), lambda: self._rebuild_reader(reader_id))
+        self._schedule_reader(reader_id)
+
+    def reader_read(self, reader_id: str) -> None:
+        """A reader's view: their parts are rebuilt off the request path now (a few
+        milliseconds, long before a person's next page), and the old ones serve until
+        then, less what the reader read (``reco_items``): a page never waits for a list,
+        and a flood of views makes lists lag a page rather than pages slow down."""
+        self.reader_states.supersede(("reader", reader_id))
+        self._schedule_reader(reader_id)
+
+    def _schedule_reader(self, reader_id: str) -> None:
+        # again: a rebuild under way may have read the history before this change; low:
+        # one per view, so under a flood of views they yield to the other jobs and requests
+        job = partial(self._rebuild_reader, reader_id)
+        self.refresher.schedule(("reader", reader_id), job, again=True, low=True)
 
     def _rebuild_reader(self, reader_id: str) -> None:
         """Overridden by ``LiveParts``, which owns reader states."""
 
     def poll_reader_changes(self) -> None:
-        """Drop cached states of readers changed through other workers (controls, views
-        they flushed): ``readers.controls`` keeps the log this polls."""
+        """Catch up with readers changed through other workers (``readers.controls`` keeps
+        the log this polls): a control drops their cached state; a view another worker
+        flushed is remembered as this worker's own (``recent_reads``) and handled as one."""
         with self.store.read() as session:
             if self._change_seen is None:
                 self._change_seen = latest_change(session)
                 return
-            self._change_seen, readers = changed_since(session, self._change_seen)
-        for reader_id in readers:
+            changes = changed_since(session, self._change_seen)
+        self._change_seen = changes.last_id
+        for reader_id in changes.readers:
             self.reader_states.invalidate(("reader", reader_id))
+        for reader_id, article_id, at in changes.reads:
+            if ("reader", reader_id) not in self.reader_states:
+                continue  # nothing cached here: their next page here reads the database
+            if self.recent_reads.has(reader_id, article_id):
+                continue  # served here: already handled
+            self.recent_reads.add(reader_id, article_id, at)
+            self.reader_read(reader_id)
 
     def maybe_poll_reader_changes(self) -> None:
         """Schedule a poll of the change log every ``CHANGE_POLL_SECONDS`` (never blocks)."""

@@ -82,7 +82,7 @@ class HomePage(LiveParts):
             return None
         if not state.personal:
             return home
-        items = list(state.reco[:RECOMMENDATION_SIZE])
+        items = list(self.reco_items(reader_id, state)[:RECOMMENDATION_SIZE])
         section = render_shown("recommendation", "For you", items, 0).encode()
         return home.replace(FOR_YOU_MARKER, section, 1)
 

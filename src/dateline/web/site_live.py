@@ -28,6 +28,9 @@ from dateline.web.site_core import SiteCore
 COUNTS_PER_QUERY = 500
 # Stale reader states rebuilt per query (and per transaction) by the background refresh.
 READERS_PER_QUERY = 200
+# A reader state keeps this many Recommendation items beyond the list's size, so the list
+# stays full on the page of an article it holds and after the reader's newest reads.
+RECO_SPARE = 4
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,24 @@ class LiveParts(SiteCore):
         return state
 
     def _rebuild_reader(self, reader_id: str) -> None:
-        self.reader_state(reader_id)
+        """The background job of ``reader_read`` / ``invalidate_reader``."""
+        key = ("reader", reader_id)
+        self.reader_states.get_or_build(
+            key,
+            lambda: self._build_reader_state(reader_id),
+            force=self.reader_states.superseded(key),
+        )
+
+    def reco_items(self, reader_id: str | None, state: ReaderState) -> tuple[Item, ...]:
+        """The state's Recommendation less what the reader read in this worker since:
+        a state kept serving while its rebuild waits (``reader_read``) never shows a
+        read article."""
+        if not reader_id:
+            return state.reco
+        read = {aid for aid, _ in self.recent_reads.of(reader_id)}
+        if not read:
+            return state.reco
+        return tuple(i for i in state.reco if i.article_id not in read)
 
     def peek_reader_state(self, reader_id: str) -> ReaderState | None:
         """The cached state; stale ones are rebuilt in one background job for all (as
@@ -128,8 +148,7 @@ class LiveParts(SiteCore):
         """Reader states for several readers: a few queries for all of them."""
         reacted: dict[str, set[int]] = {rid: set() for rid in reader_ids}
         with self.store.read() as session:
-            # One extra, so the list stays full on the page of an article it holds.
-            recos = self._recommendations(session, reader_ids, RECOMMENDATION_SIZE + 1)
+            recos = self._recommendations(session, reader_ids, RECOMMENDATION_SIZE + RECO_SPARE)
             rows = session.execute(
                 select(Reaction.reader_id, Reaction.article_id).where(
                     Reaction.reader_id.in_(reader_ids)

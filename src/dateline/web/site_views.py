@@ -43,7 +43,10 @@ class ViewRecording(SiteCore):
             if reader.reader_id:
                 # the reader's next page knows this read before the view is flushed
                 self.recent_reads.add(reader.reader_id, article_id, now)
-                self.invalidate_reader(reader.reader_id)
+            if known:
+                # a new cookie has no cached parts yet: its next page builds them (every
+                # cookieless request would otherwise queue a rebuild for nobody)
+                self.reader_read(known)
             if shown and self.samples(key):
                 for name, ids in shown:
                     if ids:
