@@ -38,8 +38,9 @@ Usage: ``python bench/rank_speed.py [--articles 100000] [--readers 10000] [--eve
    ``EventBuffer`` and a flush. Their next Recommendation must leave the article out and
    reflect it: an item "new in the story" of that article.
 
-BLAS runs with its default threads, as the site runs it; ``--blas-threads N`` limits them
-for the whole run (``threadpoolctl``), to measure what that changes.
+BLAS runs with a serving worker's threads (``web.app.SERVING_BLAS_THREADS``), as the site
+runs it; ``--blas-threads N`` sets another count for the whole run (``threadpoolctl``), to
+measure what that changes.
 
 Targets (issue 15, item 6): Recommendation p99 < 15 ms; the page's three lists p99 <
 20 ms; retraining <= 60 s; the indexes (corpus arrays + co-reading model) <= 500 MB;
@@ -49,7 +50,6 @@ freshness holds. ``--gate`` exits 1 when one is missed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import os
@@ -70,6 +70,7 @@ import numpy as np
 import serving_data
 from bench_output import finish
 from dateline.rank.rankers import ENGAGEMENT_SECONDS
+from dateline.web.app import SERVING_BLAS_THREADS
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "bench" / ".cache"
@@ -644,8 +645,8 @@ def main(argv: list[str] | None = None) -> int:
     add(
         "--blas-threads",
         type=int,
-        default=None,
-        help="limit BLAS to this many threads for the run (default: the library's own)",
+        default=SERVING_BLAS_THREADS,
+        help="BLAS threads for the run (default %(default)s, a serving worker's)",
     )
     add("--gate", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -655,8 +656,7 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, key, value)
     from threadpoolctl import threadpool_limits
 
-    limit = args.blas_threads
-    with threadpool_limits(limit, "blas") if limit is not None else contextlib.nullcontext():
+    with threadpool_limits(args.blas_threads, "blas"):
         return run(args)
 
 

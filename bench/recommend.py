@@ -1196,6 +1196,13 @@ def main(argv: list[str] | None = None) -> int:
         help="smoke test: 600 articles, 100 readers, 8 days, 3 test days",
     )
     add("--json", type=Path, default=DEFAULT_JSON, help="where to write results (%(default)s)")
+    add(
+        "--figures",
+        type=Path,
+        default=None,
+        help="also write the about page's table here (src/dateline/data/models/"
+        "rank_figures.json ships with the package; default: not written)",
+    )
     add("--gate", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if args.quick:
@@ -1322,7 +1329,45 @@ def main(argv: list[str] | None = None) -> int:
     for check in checks:
         print(f"target {'met   ' if check['met'] else 'MISSED'}  {check['target']}")
     failures = [c["target"] for c in checks if not c["met"]] if args.gate else None
+    if args.figures is not None:
+        write_figures(result, args.figures)
     return finish(result, args.json, failures)
+
+
+FIGURE_METRICS = (
+    ("auc", "AUC"),
+    ("mrr", "MRR"),
+    ("ndcg10", "nDCG@10"),
+    ("ild", "ILD@8"),
+    ("coverage", "Coverage"),
+    ("reco_ctr", "Click-through"),
+    ("reco_in_interest", "In interests"),
+)
+
+
+def rank_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """The about page's table (``web.info_pages.rank_figures``) from one run's result."""
+    s = result["corpus"]
+    o = result["options"]
+    return {
+        "date": result["date"],
+        "commit": result["commit"],
+        "description": (
+            f"A simulated readership of {result['readers']:,} readers browsing "
+            f"{s['articles']:,} headlines over {o['days']} simulated days through this "
+            f"site's own code (bench/recommend.py); the last {o['test_days']} days scored: "
+            "AUC, MRR and nDCG@10 offline on the logged impressions, the rest as served"
+        ),
+        "metrics": [{"key": k, "label": label} for k, label in FIGURE_METRICS],
+        "rankers": {
+            row["name"]: {k: row.get(k) for k, _ in FIGURE_METRICS} for row in result["rows"]
+        },
+    }
+
+
+def write_figures(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rank_figures(result), indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -63,12 +63,23 @@ def test_what_survives_a_full_collection_is_frozen_and_all_is_unfrozen_now_and_t
         frozen = gc.get_freeze_count()
         gc.collect()  # a full collection: its survivors join the frozen
         assert gc.get_freeze_count() >= frozen + len(later)
+        # what the callback does, seen through the collector's own calls (other live
+        # sites of the test session may freeze from their threads at any moment)
+        calls: list[str] = []
+        monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+        monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+        gctune._after_collection("stop", {"generation": 1})
+        gctune._after_collection("start", {"generation": 2})
+        assert calls == [], "only after a full collection"
+        gctune._after_collection("stop", {"generation": 2})
+        assert calls == ["freeze"]
         monkeypatch.setattr(gctune, "UNFREEZE_SECONDS", 0.0)
-        gc.collect()  # due: everything goes back to the collector for one full scan
-        assert gc.get_freeze_count() == 0
+        gctune._after_collection("stop", {"generation": 2})  # due: all back, for one scan
+        assert calls == ["freeze", "unfreeze"]
         monkeypatch.setattr(gctune, "UNFREEZE_SECONDS", 900.0)
-        gc.collect()
-        assert gc.get_freeze_count() > 0
+        gctune._after_collection("stop", {"generation": 2})
+        assert calls == ["freeze", "unfreeze", "freeze"], "then freezing again"
     finally:
+        monkeypatch.undo()
         gctune.stop()
     assert gctune.active() == was_active
