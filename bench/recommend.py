@@ -704,6 +704,35 @@ class Day:
         return choice
 
 
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def browse_all(
+    names: list[str],
+    jobs: int,
+    corpus: Corpus,
+    people: list[Reader],
+    plans: list[DayPlan],
+    opts: Options,
+    work: Path,
+    carried: list[str],
+) -> dict[str, tuple[Path, Tally, float]]:
+    """Every run, ``jobs`` at a time in their own processes (each run is independent: its
+    own copies of the snapshots, the same seed), in ``names`` order in the result."""
+    args = [(n, corpus, people, plans, opts, work / f"run-{n}", carried, _log) for n in names]
+    if jobs <= 1 or len(names) <= 1:
+        return {n: browse(*a) for n, a in zip(names, args, strict=True)}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: a fresh interpreter per run, nothing forked from this one's threads
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {n: pool.submit(browse, *a) for n, a in zip(names, args, strict=True)}
+        return {n: futures[n].result() for n in names}
+
+
 def browse(
     name: str,
     corpus: Corpus,
@@ -1197,6 +1226,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     add("--json", type=Path, default=DEFAULT_JSON, help="where to write results (%(default)s)")
     add(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs browsed at once, each in its own process (default %(default)s; the "
+        "figures do not depend on it)",
+    )
+    add(
         "--figures",
         type=Path,
         default=None,
@@ -1215,8 +1251,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{path} not found (../shared must sit beside the repository)")
     started = time.perf_counter()
 
-    def log(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+    log = _log
 
     work = args.work or Path(tempfile.mkdtemp(prefix="dateline-recommend-"))
     try:
@@ -1264,11 +1299,16 @@ def main(argv: list[str] | None = None) -> int:
             probe = simulated_site(probe_settings, probe_store, probe_clock)
             runs = {n: n if rankers_for(n, probe) is not None else DEFAULT_RUN for n in names}
         probe_store.dispose()
-        results: dict[str, tuple[Path, Tally, float]] = {}
-        for run in dict.fromkeys(runs.values()):
-            results[run] = browse(
-                run, corpus, people, plans, opts, work / f"run-{run}", carried, log
-            )
+        results = browse_all(
+            list(dict.fromkeys(runs.values())),
+            args.jobs,
+            corpus,
+            people,
+            plans,
+            opts,
+            work,
+            carried,
+        )
         vectors = vectors_for(corpus.snapshot(args.days - 1), corpus.gold)
         logs = {run: export_mind(db, work / f"run-{run}") for run, (db, _, _) in results.items()}
         log_run = runs.get(args.offline_log, next(iter(results)))
