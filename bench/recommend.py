@@ -1106,7 +1106,7 @@ def targets(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             "met": blend is not None and pop is not None and blend >= CTR_RATIO * pop,
         }
     )
-    read = [get(n, "read_recommended") for n in rows]
+    read = [r for n in rows if (r := get(n, "read_recommended")) is not None]
     out.append(
         {
             "target": "read items recommended = 0 (every ranker)",
@@ -1136,9 +1136,9 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
             _fig(r.get("median_age_hours"), 1),
             _fig(r.get("reco_ctr"), 4),
             _fig(r.get("reco_in_interest")),
-            str(r.get("read_recommended")),
+            _fig(r.get("read_recommended"), 0),
         ]
-        lines.append(f"| {name} | {r['served_by']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {r['served_by'] or 'offline only'} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -1226,6 +1226,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     add("--json", type=Path, default=DEFAULT_JSON, help="where to write results (%(default)s)")
     add(
+        "--serve",
+        default=None,
+        help="comma-separated rankers that serve a run of their own (default: every one "
+        "of --rankers); the others are scored offline only",
+    )
+    add(
         "--jobs",
         type=int,
         default=1,
@@ -1297,7 +1303,8 @@ def main(argv: list[str] | None = None) -> int:
         with probe_clock.patched():
             probe_settings = corpus_settings(work / "probe", START)
             probe = simulated_site(probe_settings, probe_store, probe_clock)
-            runs = {n: n if rankers_for(n, probe) is not None else DEFAULT_RUN for n in names}
+            served = [n for n in names if args.serve is None or n in args.serve.split(",")]
+            runs = {n: n if rankers_for(n, probe) is not None else DEFAULT_RUN for n in served}
         probe_store.dispose()
         results = browse_all(
             list(dict.fromkeys(runs.values())),
@@ -1322,10 +1329,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         rows: dict[str, dict[str, Any]] = {}
         for name in names:
-            row = {"name": name, "served_by": runs[name]}
+            row = {"name": name, "served_by": runs.get(name)}
             row |= {k: offline[name].get(k) for k in ("auc", "mrr", "ndcg5", "ndcg10")}
             row |= {f"offline_{k}": v for k, v in offline[name].items() if k not in row}
-            row |= online[runs[name]]
+            row |= online[runs[name]] if name in runs else {}
             rows[name] = row
         checks = targets(rows)
         if "_curve" in offline:
@@ -1400,7 +1407,12 @@ def rank_figures(result: dict[str, Any]) -> dict[str, Any]:
         ),
         "metrics": [{"key": k, "label": label} for k, label in FIGURE_METRICS],
         "rankers": {
-            row["name"]: {k: row.get(k) for k, _ in FIGURE_METRICS} for row in result["rows"]
+            row["name"]: {
+                # a ranker scored offline only: its ILD and coverage on the logged lists
+                k: row.get(k) if row.get(k) is not None else row.get(f"offline_{k}")
+                for k, _ in FIGURE_METRICS
+            }
+            for row in result["rows"]
         },
     }
 
