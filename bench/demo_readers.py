@@ -50,7 +50,7 @@ DEFAULT_DATA = REPO / "bench" / ".cache" / "demo-readers"
 MIN_CATEGORY = 8
 ETA = 1.0
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126 Safari"
-LIST_LINK = re.compile(r'href="/a/(\d+)/[^"?]*\?from=([a-z_]+)&amp;pos=(\d+)"')
+LIST_LINK = re.compile(r'href="/a/(\d+)/[^"?]*\?from=([a-z_]+)&amp;pos=(\d+)["&]')
 TARGET_SHARE, TARGET_RATIO, TARGET_COVERAGE = 0.6, 3.0, 0.30
 
 

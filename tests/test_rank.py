@@ -451,3 +451,18 @@ def test_a_view_through_another_worker_reaches_this_ones_cached_list(site_client
         gate.set()
     _settle(a)
     assert read not in _reco_ids(_page(a, ids[FOOTBALL[4]]))
+
+
+def test_a_reader_with_no_history_gets_the_list_around_the_article_on_its_page(site_client):
+    """The first page is already about what the reader chose to read (not the cold mix,
+    one per category), the same list for every reader without history."""
+    c, _store, ids = site_client
+    football = {ids[t] for t in FOOTBALL}
+    page = _page(c, ids[FOOTBALL[0]])
+    shown = _reco_ids(page)
+    assert shown and ids[FOOTBALL[0]] not in shown
+    assert sum(a in football for a in shown[:3]) >= 2, shown
+    why = page.xpath("//section[contains(@class,'list-recommendation')]//span[@class='why']")
+    assert why and all(
+        not re.match(r"^(top story in|popular in|newest in) ", w.text_content()) for w in why[:3]
+    ), "the cold mix's reasons"

@@ -90,6 +90,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int = 1) ->
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from dateline.web.app import limit_blas
+
+    limit_blas()
     warning = base_url_warning(settings, host, port)
     if warning:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)

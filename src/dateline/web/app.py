@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from threadpoolctl import threadpool_limits
 
 from dateline import __version__
 from dateline.errors import DatelineError
@@ -27,10 +27,10 @@ from dateline.web.site import Site
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-# BLAS threads in a serving worker. Its matrix products are small (a reader's interests
-# against a few thousand candidates): a second thread costs more to wake than it saves,
-# and workers already share the cores (rank_speed measured one list 34 ms with 2 threads,
-# 18 ms with 1).
+# BLAS threads in a serving process (``limit_blas``). Its matrix products are small (a
+# reader's interests against a few thousand candidates): a second thread costs more to
+# wake than it saves, and workers already share the cores (rank_speed measured one list
+# 34 ms with 2 threads, 18 ms with 1).
 SERVING_BLAS_THREADS = 1
 # Static assets carry a version in their URL, so browsers may keep them for a year.
 STATIC_MAX_AGE = 365 * 86400
@@ -57,7 +57,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         # Keep the index (and what else is alive now) out of the collector's full scans,
         # and the index built after a corpus change too (see gctune).
         gctune.start()
-        blas = threadpool_limits(SERVING_BLAS_THREADS, "blas")
         site.catalog.listeners.append(gctune.settle)
         site.events.start()
         maintenance.start()
@@ -68,7 +67,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             site.refresher.drain()  # rebuilds under way finish before the store goes
             site.events.close()
             site.catalog.listeners.remove(gctune.settle)
-            blas.restore_original_limits()
             gctune.stop()
 
     app = FastAPI(
@@ -137,3 +135,14 @@ def _title(status: int) -> str:
         422: "Invalid request",
         405: "Method not allowed",
     }.get(status, "Error")
+
+
+def limit_blas() -> None:
+    """For the life of a serving process (``dateline serve``): BLAS on
+    ``SERVING_BLAS_THREADS`` here, and in the worker processes it starts (they read the
+    variable when they load numpy). Process-wide, so never inside an app's lifespan: a
+    test process runs many apps, and the co-reading fit sets its own limit meanwhile."""
+    from threadpoolctl import threadpool_limits
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(SERVING_BLAS_THREADS))
+    threadpool_limits(SERVING_BLAS_THREADS, "blas")

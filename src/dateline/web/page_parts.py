@@ -38,6 +38,10 @@ class CachedArticle:
     reactions: int
     parts: tuple[bytes, ...] = ()
     related: tuple[int, ...] = ()  # the Related list's article ids, in shown order
+    # Recommendation for a reader with no history yet, around this article (see
+    # ``ArticlePages.compose_article``): the same for every such reader, so built with the
+    # page; empty: the site's cold mix serves
+    around: tuple[Item, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from dateline.web.contexts import (
 from dateline.web.page_parts import (
     CachedArticle,
     Shown,
+    list_items,
     render_reaction,
     render_shown,
     shown_items,
@@ -38,7 +39,7 @@ from dateline.web.page_parts import (
     views_text,
 )
 from dateline.web.security import csrf_token
-from dateline.web.site_live import LiveParts
+from dateline.web.site_live import RECO_SPARE, LiveParts
 from dateline.web.site_views import ViewRecording
 from dateline.web.viewer import ReaderContext
 
@@ -98,6 +99,16 @@ class ArticlePages(LiveParts, ViewRecording):
                 return None
             related = self._related(session, article)
             story = story_link(session, article)
+            around = self.rankers.recommendation(
+                session,
+                None,
+                self.now(),
+                RECOMMENDATION_SIZE + RECO_SPARE,
+                exclude=frozenset({article_id}),
+                current=article_id,
+            )
+            # only what rests on the article (the rest would be the cold mix again)
+            around_entries = self.entries([r for r in around if not r.filler])
         page = _page(article, related, story)
         html = self.render(
             "article.html",
@@ -117,6 +128,7 @@ class ArticlePages(LiveParts, ViewRecording):
             reactions=article.reactions,
             parts=split_at_markers(html),
             related=shown_related,
+            around=list_items("recommendation", around_entries),
         )
         self.counts_cache.put(
             article_id, (article.views, article.reactions), since=since, born=born
@@ -171,7 +183,11 @@ class ArticlePages(LiveParts, ViewRecording):
             csrf = csrf_token(self.secret, reader_id) if reader_id else ""
             reacted = False
         shown_ranking = shown_items(ranking, article_id, RANKING_SIZE)
-        reco = self.reco_items(reader_id, state) if known else state.reco
+        # no history yet: the list around the article being read (their first page is
+        # already about what they chose to read), else the cold mix
+        reco = state.reco if state.personal or not cached.around else cached.around
+        if known:
+            reco = self.reco_items(reader_id, state, reco)
         shown_reco = shown_items(reco, article_id, RECOMMENDATION_SIZE)
         p = cached.parts
         body = b"".join(

@@ -110,16 +110,19 @@ class LiveParts(SiteCore):
             force=self.reader_states.superseded(key),
         )
 
-    def reco_items(self, reader_id: str | None, state: ReaderState) -> tuple[Item, ...]:
-        """The state's Recommendation less what the reader read in this worker since:
-        a state kept serving while its rebuild waits (``reader_read``) never shows a
-        read article."""
+    def reco_items(
+        self, reader_id: str | None, state: ReaderState, items: tuple[Item, ...] | None = None
+    ) -> tuple[Item, ...]:
+        """The state's Recommendation (or ``items``) less what the reader read in this
+        worker since: a state kept serving while its rebuild waits (``reader_read``)
+        never shows a read article."""
+        items = state.reco if items is None else items
         if not reader_id:
-            return state.reco
+            return items
         read = {aid for aid, _ in self.recent_reads.of(reader_id)}
         if not read:
-            return state.reco
-        return tuple(i for i in state.reco if i.article_id not in read)
+            return items
+        return tuple(i for i in items if i.article_id not in read)
 
     def peek_reader_state(self, reader_id: str) -> ReaderState | None:
         """The cached state; stale ones are rebuilt in one background job for all (as
