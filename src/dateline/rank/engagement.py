@@ -50,13 +50,8 @@ def _in_window(since: datetime, until: datetime) -> ColumnElement[bool]:
     return (Event.created_at >= since) & (Event.created_at <= until)
 
 
-def bursting_viewers(session: Session, since: datetime, until: datetime) -> set[tuple[str, int]]:
-    """(viewer key, hour bucket) pairs with more than ``BURST_VIEWS_PER_HOUR`` views."""
-    rows = session.execute(_bursts(since, until))
-    return {(str(v), int(b)) for v, b in rows if b is not None}
-
-
 def _bursts(since: datetime, until: datetime) -> Select[str, int | None]:
+    """(viewer key, hour bucket) pairs with more than ``BURST_VIEWS_PER_HOUR`` views."""
     return (
         select(Event.viewer_key, Event.bucket)
         .where(Event.kind == VIEW, _in_window(since, until))

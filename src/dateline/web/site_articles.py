@@ -99,16 +99,10 @@ class ArticlePages(LiveParts, ViewRecording):
                 return None
             related = self._related(session, article)
             story = story_link(session, article)
-            around = self.rankers.recommendation(
-                session,
-                None,
-                self.now(),
-                RECOMMENDATION_SIZE + RECO_SPARE,
-                exclude=frozenset({article_id}),
-                current=article_id,
-            )
             # only what rests on the article (the rest would be the cold mix again)
-            around_entries = self.entries([r for r in around if not r.filler])
+            around = self.recommendation_entries(
+                session, None, article_id, RECOMMENDATION_SIZE + RECO_SPARE, personal_only=True
+            )
         page = _page(article, related, story)
         html = self.render(
             "article.html",
@@ -128,7 +122,7 @@ class ArticlePages(LiveParts, ViewRecording):
             reactions=article.reactions,
             parts=split_at_markers(html),
             related=shown_related,
-            around=list_items("recommendation", around_entries),
+            around=list_items("recommendation", around),
         )
         self.counts_cache.put(
             article_id, (article.views, article.reactions), since=since, born=born

@@ -177,14 +177,21 @@ class SiteCore:
         return entries, list_items("ranking", entries)
 
     def recommendation_entries(
-        self, session: Session, reader_id: str | None, current: int | None, size: int
+        self,
+        session: Session,
+        reader_id: str | None,
+        current: int | None,
+        size: int,
+        *,
+        personal_only: bool = False,
     ) -> list[ListEntry]:
-        """A reader's list on the page of ``current`` (which counts as read, and is left out)."""
+        """A reader's list on the page of ``current`` (which counts as read, and is left
+        out); ``personal_only``: without the cold mix's filler items."""
         exclude = frozenset({current}) if current is not None else frozenset()
         ranked = self.rankers.recommendation(
             session, reader_id, self.now(), size, exclude=exclude, current=current
         )
-        return self.entries(ranked)
+        return self.entries([r for r in ranked if not (personal_only and r.filler)])
 
     # --- errors, invalidation, metadata ----------------------------------------------------
 
