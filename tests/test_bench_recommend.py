@@ -22,6 +22,7 @@ def test_quick_run_scores_every_ranker_and_recommends_nothing_read(tmp_path, mon
     stories = shared_path("benchmarks/stories/dev.csv")
     news = shared_path("corpora/news-category/news_category_subset.jsonl.gz")
     import recommend
+    import recommend_scores
 
     # "random" gets a run of its own, served by the very rankers the default run uses:
     # two runs of one seed must then see the same readers do the same things.
@@ -36,7 +37,7 @@ def test_quick_run_scores_every_ranker_and_recommends_nothing_read(tmp_path, mon
     rows = {row["name"]: row for row in result["rows"]}
     assert set(rows) == set(recommend.RANKER_NAMES)
     for name, row in rows.items():
-        missing = [k for k in recommend.METRICS if k not in row]
+        missing = [k for k in recommend_scores.METRICS if k not in row]
         assert not missing, f"{name} lacks {missing}"
         assert row["read_recommended"] == 0, name
         assert row["pages"] > 0 and row["reco_impressions"] > 0, name

@@ -188,6 +188,27 @@ def test_ranking_counts_a_reader_once_ignores_bursts_and_weighs_reactions(corpus
     assert ranked.index(c) < ranked.index(a)
 
 
+def test_engagement_decays_by_the_documented_half_life(corpus):
+    """One view weighs 0.5 ^ (hours since / 24), within the 1.5 % of its clock hour's
+    middle; outside the 7-day window it weighs nothing. At any minute of the hour."""
+    store, ids = corpus
+    later = CLOCK + timedelta(days=60, minutes=17)  # none of the other tests' events count
+    a, b, c = list(ids.values())[:3]
+    rid = _reader(store)
+    buf = EventBuffer(store, flush_seconds=60)
+    for aid, hours in ((a, 1), (b, 24), (c, 24 * 8)):
+        buf.record_view(aid, reader_key(rid), rid, later - timedelta(hours=hours))
+    buf.flush()
+    for now in (later, later + timedelta(hours=5, minutes=31)):
+        with store.read() as session:
+            scores = engagement(session, now)
+        hours_a = (now - later).total_seconds() / 3600 + 1
+        assert scores[a].score == pytest.approx(0.5 ** (hours_a / 24), rel=0.015)
+        assert scores[b].score == pytest.approx(0.5 ** ((hours_a + 23) / 24), rel=0.015)
+        assert c not in scores  # eight days old: outside the window
+        assert scores[a].readers == scores[b].readers == 1
+
+
 def test_ranking_demotes_a_content_farm(corpus):
     store, ids = corpus
     target = ids[TOPICS["markets"][5]]  # led by the "courier" site
