@@ -15,19 +15,18 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def shared_path(relative: str) -> Path:
-    """A path under ../shared; skip the test with a reason when it is absent, fail under CI.
+    """A path under ../shared; the test fails, never skips, when it is absent.
 
     The shared folder holds third-party text we must not copy into the repo (the AP seeds,
-    benchmark pages): CI always has it beside the clone.
+    benchmark pages). A skip would let a checkout without it pass with the seed pages and
+    benchmarks untested, so a missing folder is an error that says what to put where.
     """
     path = SHARED / relative
     if not path.exists():
-        message = (
-            f"{path} not found: tests that read ../shared need the shared folder beside the repo"
+        pytest.fail(
+            f"{path} not found: the tests read ../shared (seed pages, benchmark dev halves); "
+            "put the shared folder beside the repository"
         )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
     return path
 
 
@@ -261,17 +260,16 @@ def live_site(request, tmp_path_factory):
     upgrade(store)
     load_demo(store, settings)
     load_farm_copies(store, settings)
-    seeds = SEEDS_DIR if SEEDS_DIR.exists() else None
-    if seeds is not None:
-        # The wire's own, earlier page for seed 000's text (built here from the seed, never
-        # committed): the copying page must attach to it and have its claim flagged.
-        wire = data_dir / "wire.jsonl"
-        wire.write_text(
-            json.dumps(wire_original_of(SEEDS_DIR / SEED_000, settings)) + "\n", encoding="utf-8"
-        )
-        report = ingest_many([str(wire)], store, settings)
-        report.items.extend(ingest_many([str(seeds)], store, settings).items)
-        assert report.ok, report.failures
+    seeds = shared_path("seeds")  # the seed pages are part of every site under test
+    # The wire's own, earlier page for seed 000's text (built here from the seed, never
+    # committed): the copying page must attach to it and have its claim flagged.
+    wire = data_dir / "wire.jsonl"
+    wire.write_text(
+        json.dumps(wire_original_of(SEEDS_DIR / SEED_000, settings)) + "\n", encoding="utf-8"
+    )
+    report = ingest_many([str(wire)], store, settings)
+    report.items.extend(ingest_many([str(seeds)], store, settings).items)
+    assert report.ok, report.failures
     enrich_articles(store, settings)
     app = create_app(settings, store)
     server, thread, base = _serve_in_thread(app)
@@ -281,7 +279,6 @@ def live_site(request, tmp_path_factory):
         settings=settings,
         engine=request.param,
         app=app,
-        seeds=seeds is not None,
     )
     server.should_exit = True
     thread.join(timeout=10)

@@ -13,20 +13,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-
-from http_util import BROWSER_UA
-
-schemathesis = pytest.importorskip("schemathesis")
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from http_util import BROWSER_UA
 
 EXAMPLES_PER_OPERATION = 25
 # Per example; generous for a cold PostgreSQL, still catching a runaway query.

@@ -109,8 +109,6 @@ def test_wrong_slug_redirects_to_the_canonical_one(live_site):
 
 
 def test_seed_page_shows_claims_not_chrome(live_site):
-    if not live_site.seeds:
-        pytest.skip("../shared/seeds not present")
     path = find_article(live_site, SEED_000_TITLE)
     with client(live_site) as c:
         page = doc(c.get(path))
@@ -276,7 +274,6 @@ def test_json_twins_share_the_context(live_site):
         for h in html_page.xpath("//section[contains(@class,'list-related')]//a/@href")
     ]
     assert len(data["ranking"]["entries"]) == 8
-    home = c.get("/", params={"format": "json"}).json() if False else None  # noqa: F841
 
 
 def test_about_privacy_me(live_site):
