@@ -53,21 +53,12 @@ demo: venv
 	DATELINE_DATA_DIR=$(DEMO_DATA) $(BIN)/dateline demo --serve
 
 # Each benchmark compares with its baseline in the same run, prints a table and writes
-# bench/results/*.json. The serving one needs wrk and nginx (installed here when root).
+# bench/results/*.json; bench/all.py runs every one with --gate (non-zero on a missed
+# floor or target or an invalid run), goes on past a failure and exits 1 if any failed.
+# The serving one needs wrk and nginx (installed here when root).
 bench: venv
 	./scripts/system-packages.sh bench
-	$(BIN)/python bench/extraction.py
-	$(BIN)/python bench/dedup.py --quick
-	$(BIN)/python bench/stories.py
-	$(BIN)/python bench/story_store.py
-	$(BIN)/python bench/story_articles.py
-	$(BIN)/python bench/categories.py
-	$(BIN)/python bench/entities.py
-	$(BIN)/python bench/serving.py
-	$(BIN)/python bench/rank_speed.py
-	$(BIN)/python bench/cold_start.py
-	$(BIN)/python bench/recommend.py
-	$(BIN)/python bench/related.py
+	$(BIN)/python bench/all.py
 
 docs: venv
 	$(BIN)/python scripts/gen_docs.py

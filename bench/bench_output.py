@@ -15,6 +15,11 @@ def finish(result: Any, path: Path, failures: list[str] | None = None) -> int:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return gate_exit(failures)
+
+
+def gate_exit(failures: list[str] | None) -> int:
+    """Print each gate failure; 1 when there is one, else 0 (also when not gated: None)."""
     for failure in failures or []:
         print(f"GATE FAILED: {failure}", file=sys.stderr)
     return 1 if failures else 0

@@ -1,7 +1,11 @@
 """Category classifier benchmark: the shipped recipe against baselines, in one run.
 
 Usage: ``python bench/categories.py [--data JSONL.GZ] [--stories CSV] [--json OUT]
-[--cache NPZ]``
+[--cache NPZ] [--gate]``
+
+``--gate`` exits 1 when the shipped recipe falls below the floors of
+``bench/baseline.json`` ("categories") or does not beat the TF-IDF baseline of the same
+run on both test sets.
 
 Two test sets:
 
@@ -33,12 +37,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench_output import gate_exit
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DEFAULT_DATA = SHARED / "corpora" / "news-category" / "news_category_subset.jsonl.gz"
 DEFAULT_WIKINEWS = SHARED / "corpora" / "wikinews" / "articles.jsonl"
 DEFAULT_STORIES = SHARED / "benchmarks" / "stories" / "dev.csv"
 DEFAULT_JSON = REPO / "bench" / "results" / "categories.json"
+BASELINE = REPO / "bench" / "baseline.json"
 STORIES_MAP = {"b": "business", "t": "technology", "e": "entertainment", "m": "health"}
 STORIES_CLASSES = ("business", "technology", "entertainment", "health")
 
@@ -88,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stories", type=Path, default=DEFAULT_STORIES)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--cache", type=Path, default=None, help="embedding cache (.npz)")
+    parser.add_argument("--gate", action="store_true", help="exit 1 below the floors")
     args = parser.parse_args(argv)
 
     from dateline.enrich.categories import CATEGORIES, CategoryModel, default_embedder
@@ -188,7 +196,27 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     print(markdown(result))
-    return 0
+    return gate_exit(gate(result, BASELINE) if args.gate else None)
+
+
+RECIPE = "MiniLM + LR + prototypes + Wikinews (shipped recipe)"
+TFIDF = "TF-IDF + LR (HuffPost)"
+
+
+def gate(result: dict[str, Any], baseline: Path) -> list[str]:
+    floors = json.loads(baseline.read_text(encoding="utf-8"))["categories"]
+    ours, tfidf = result["systems"][RECIPE], result["systems"][TFIDF]
+    figures = {
+        "held_out_macro_f1": (ours["held_out"]["macro_f1"], tfidf["held_out"]["macro_f1"]),
+        "stories_dev_accuracy": (ours["stories_dev"]["accuracy"], tfidf["stories_dev"]["accuracy"]),
+    }
+    out = []
+    for name, (value, base) in figures.items():
+        if value < floors[f"{name}_floor"]:
+            out.append(f"{name} {value} is below the floor {floors[f'{name}_floor']}")
+        if value <= base:
+            out.append(f"{name} {value} does not beat TF-IDF + LR's {base} (same run)")
+    return out
 
 
 def markdown(result: dict[str, Any]) -> str:

@@ -1,6 +1,9 @@
 """Cold start of ``dateline ingest``: one feed item into a fresh data folder, in new processes.
 
-Usage: ``python bench/cold_start.py [--runs 5] [--json OUT]``
+Usage: ``python bench/cold_start.py [--runs 5] [--json OUT] [--gate]``
+
+``--gate`` exits 1 past the margins of ``bench/baseline.json`` ("cold_start"): the full
+``ingest`` against the store-only ``ingest`` of the same turns, and its peak memory.
 
 What a newsroom's cron job or a first try pays before any work is done: the interpreter,
 the imports, the store created, the models loaded. Every case is a new process (``python
@@ -24,6 +27,7 @@ says which heavy libraries the process imported at all.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -37,6 +41,7 @@ from bench_output import finish
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = REPO / "bench" / "results" / "cold_start.json"
+BASELINE = REPO / "bench" / "baseline.json"
 HEAVY = ("numpy", "scipy", "sklearn", "torch", "transformers", "sentence_transformers", "spacy")
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Harbor City Gazette</title>
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each case (default 5)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
+    parser.add_argument("--gate", action="store_true", help="exit 1 past the margins")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dateline-cold-") as tmp:
         work = Path(tmp)
@@ -148,7 +154,27 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "rows": rows,
     }
-    return finish(result, args.json)
+    return finish(result, args.json, gate(rows, BASELINE) if args.gate else None)
+
+
+def gate(rows: list[dict[str, Any]], baseline: Path) -> list[str]:
+    limits = json.loads(baseline.read_text(encoding="utf-8"))["cold_start"]
+    by = {row["case"]: row for row in rows}
+    full, store_only = by["ingest"], by["ingest, store only"]
+    ratio = full["wall_s_median"] / store_only["wall_s_median"]
+    out = []
+    if ratio > limits["ingest_over_store_only_max"]:
+        out.append(
+            f"ingest {full['wall_s_median']} s is {ratio:.1f}x the store-only ingest of the "
+            f"same turns (at most {limits['ingest_over_store_only_max']}x)"
+        )
+    if full["peak_rss_mb"] > limits["ingest_peak_mb_max"]:
+        out.append(
+            f"ingest peaks at {full['peak_rss_mb']} MB (at most {limits['ingest_peak_mb_max']})"
+        )
+    if store_only["heavy_imports"] != ["numpy", "scipy"]:
+        out.append(f"the store-only ingest imports {store_only['heavy_imports']}")
+    return out
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Entity benchmark: NER + alias merging on hand-annotated Wikinews articles.
 
-Usage: ``python bench/entities.py [--annotations FILE] [--json OUT] [--speed-sample N]``
+Usage: ``python bench/entities.py [--annotations FILE] [--json OUT] [--speed-sample N]
+[--gate]`` (the gate: the floors of ``bench/baseline.json`` "entities", and above
+spacy-raw's F1 in the same run)
 
 ``tests/data/entities/annotations.jsonl`` holds, for 20 articles of the bundled demo
 corpus (Wikinews, CC BY 2.5; ids only, the text is read from the corpus), every person,
@@ -47,6 +49,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from sqlalchemy import select  # noqa: E402
 
+from bench_output import gate_exit  # noqa: E402
 from dateline.demo import demo_corpus_path  # noqa: E402
 from dateline.enrich import ner  # noqa: E402
 from dateline.enrich.entities import group_mentions, link_entities  # noqa: E402
@@ -56,6 +59,7 @@ from dateline.store.schema import upgrade  # noqa: E402
 
 DEFAULT_ANNOTATIONS = REPO / "tests" / "data" / "entities" / "annotations.jsonl"
 DEFAULT_JSON = REPO / "bench" / "results" / "entities.json"
+BASELINE = REPO / "bench" / "baseline.json"
 KINDS = ("PERSON", "ORG", "PLACE")
 
 
@@ -311,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--speed-sample", type=int, default=60, help="demo articles timed for throughput (0: skip)"
     )
+    parser.add_argument("--gate", action="store_true", help="exit 1 below the floors")
     args = parser.parse_args(argv)
 
     gold, corpus = load(args.annotations)
@@ -343,7 +348,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"throughput: {results['throughput']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return 0
+    return gate_exit(gate(results, BASELINE) if args.gate else None)
+
+
+def gate(results: dict[str, Any], baseline: Path) -> list[str]:
+    """The floors (deterministic figures less rounding) and the same-run baseline."""
+    floors = json.loads(baseline.read_text(encoding="utf-8"))["entities"]
+    ours = results["dateline"]
+    figures = {
+        "f1": ours["overall"]["f1"],
+        "alias_accuracy": ours["alias_merging"]["accuracy"],
+        "cross_article_precision": results["cross_article"]["pairwise_precision"],
+        "cross_article_recall": results["cross_article"]["pairwise_recall"],
+    }
+    out = [
+        f"{name} {value} is below the floor {floors[name + '_floor']}"
+        for name, value in figures.items()
+        if value < floors[name + "_floor"]
+    ]
+    if ours["alias_merging"]["wrong_merges"] > floors["wrong_merges_max"]:
+        out.append(f"{ours['alias_merging']['wrong_merges']} wrong alias merges")
+    raw = results["spacy-raw"]["overall"]["f1"]
+    if figures["f1"] <= raw:
+        out.append(f"F1 {figures['f1']} does not beat spacy-raw's {raw} (same run)")
+    return out
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Serving benchmark: the reader site under ``wrk``, beside two baselines, in one run.
 
 Usage: ``python bench/serving.py [--articles 100000] [--duration 10] [--json OUT]
-[--cases personalised,anonymous,home,personalised_cold,nginx,fastapi]``
+[--cases personalised,anonymous,home,personalised_cold,nginx,fastapi] [--gate]``
 
 1. Data: the demo corpus plus ``--articles`` generated articles and 1,000 readers with
    history (``serving_data.py``; built once, cached under ``bench/.cache/``), copied to a
@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 import serving_data
+from bench_output import gate_exit
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -54,6 +55,10 @@ CONNECTIONS = 16
 THREADS = 2
 WORKERS = 2
 TARGET_P99_MS = 25.0
+# Views counted may differ from the expected distinct (viewer, article, hour) pairs by this
+# share: the expectation is a sampling estimate (about 0.05 % off in the runs so far); a
+# lost or doubled view per request is tens of per cent.
+VIEWS_TOLERANCE = 0.02
 SITE_CASES = ("personalised", "anonymous", "home", "personalised_cold")
 BASELINES = ("nginx", "fastapi")
 ALL_CASES = (*SITE_CASES, *BASELINES)
@@ -214,6 +219,12 @@ def main() -> int:
         default=",".join(ALL_CASES),
         help=f"comma-separated cases to run (default all: {','.join(ALL_CASES)}); the views "
         "check needs every site case, the targets the baselines they compare with",
+    )
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="exit 1 on a missed target, a target whose baseline did not run, an invalid "
+        f"run (errors), or views counted more than {VIEWS_TOLERANCE:.0%} off the expected",
     )
     args = parser.parse_args()
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -382,8 +393,8 @@ def main() -> int:
             if (work / name).exists()
         }
         shutil.rmtree(work, ignore_errors=True)
-    report(results, data, args, page_size, logs)
-    return 0
+    failures = report(results, data, args, page_size, logs)
+    return gate_exit(failures if args.gate else None)
 
 
 def check_views(
@@ -442,7 +453,8 @@ def report(
     args: argparse.Namespace,
     page_size: int,
     logs: dict[str, str],
-) -> None:
+) -> list[str]:
+    """Print the table and write the JSON; what the gate fails on (``--gate``)."""
     # A ratio or target that needs a baseline not run this time is left blank.
     a = results["nginx"]["rps"] if "nginx" in results else math.nan
     b = results["fastapi"]["rps"] if "fastapi" in results else math.nan
@@ -483,6 +495,13 @@ def report(
     invalid = [k for k in ran if results[k]["errors"]]
     if invalid:
         print(f"\nINVALID: errors in {', '.join(invalid)}")
+    failures = [f"errors in {k}: {results[k]['errors']}" for k in invalid]
+    failures += [
+        f"{results[k]['label']}: target {results[k]['target']} {results[k]['met'].strip('*')}"
+        for k in ran
+        if results[k]["met"] and results[k]["met"] != "yes"
+    ]
+    failures += views_failures(results.get("views"))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
         json.dumps(
@@ -506,6 +525,19 @@ def report(
         )
     )
     print(f"\nwrote {args.json}")
+    return failures
+
+
+def views_failures(views: dict[str, Any] | None) -> list[str]:
+    """The views the server counted against those expected (each kind of viewer)."""
+    if views is None:
+        return ["views not checked (the run did not reach the check)"]
+    out = []
+    for kind in ("reader_views", "cookieless_views"):
+        got, expected = views[kind], views[f"{kind}_expected"]
+        if expected and abs(got - expected) > VIEWS_TOLERANCE * expected:
+            out.append(f"{kind}: counted {got:,}, expected about {expected:,}")
+    return out
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The store's story clusterer as the archive grows: per-article cost, held against fresh.
 
 Usage: ``python bench/story_store.py [--articles 20000] [--checkpoints 8] [--json OUT]
-[--database-url URL]``
+[--database-url URL] [--gate]``
 
 A synthetic archive, deterministic and without the model: stories are random directions in
 MiniLM's 384 dimensions with heavy-tailed sizes (most a few articles, a few threads of
@@ -19,12 +19,15 @@ At each checkpoint two blocks of the next articles are timed:
 
 The two must decide alike (the column ``same decisions`` says whether they did). The figure
 is the ratio fresh/held and how the held cost grows from the first checkpoint to the last.
+``--gate`` exits 1 when a checkpoint decided differently, or past the floors of
+``bench/baseline.json`` ("story_store": held growth and the ratio at the last checkpoint).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import statistics
 import sys
 import tempfile
@@ -38,6 +41,7 @@ import numpy as np
 from bench_output import finish
 
 REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "bench" / "baseline.json"
 sys.path.insert(0, str(REPO / "src"))
 
 DEFAULT_JSON = REPO / "bench" / "results" / "story_store.json"
@@ -111,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoints", type=int, default=8)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--database-url", help="default: a new SQLite file")
+    parser.add_argument("--gate", action="store_true", help="exit 1 past the floors")
     args = parser.parse_args(argv)
 
     from sqlalchemy import func, select
@@ -194,7 +199,27 @@ def main(argv: list[str] | None = None) -> int:
         f"{rows[-1]['fresh_over_held']}x; same decisions: {result['all_same_decisions']}"
     )
     store.dispose()
-    return finish(result, args.json)
+    return finish(result, args.json, gate(result, BASELINE) if args.gate else None)
+
+
+def gate(result: dict[str, Any], baseline: Path) -> list[str]:
+    floors = json.loads(baseline.read_text(encoding="utf-8"))["story_store"]
+    out = [
+        f"{r['articles']:,} articles: the held clusterer decided differently from a fresh one"
+        for r in result["rows"]
+        if not r["same_decisions"]
+    ]
+    if result["held_growth_last_over_first"] > floors["held_growth_max"]:
+        out.append(
+            f"held cost grew {result['held_growth_last_over_first']}x from the first "
+            f"checkpoint to the last (at most {floors['held_growth_max']}x)"
+        )
+    last = result["rows"][-1]["fresh_over_held"]
+    if last < floors["fresh_over_held_min"]:
+        out.append(
+            f"fresh/held at the last checkpoint {last}x (at least {floors['fresh_over_held_min']}x)"
+        )
+    return out
 
 
 if __name__ == "__main__":

@@ -1,0 +1,166 @@
+"""Every benchmark's gate can fail: the figures of bench/baseline.json's own runs pass it, a
+figure past a floor, a lost same-run comparison or an invalid run fails it.
+
+These call the gate functions the benchmarks call (``--gate``) on results shaped as each
+benchmark writes them, so a floor that stopped being read, or a comparison dropped from a
+gate, fails here without running the benchmarks themselves (``make bench`` does that).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+
+BASELINE = REPO / "bench" / "baseline.json"
+FLOORS = json.loads(BASELINE.read_text(encoding="utf-8"))
+
+
+def test_every_benchmark_make_bench_runs_is_gated():
+    import all as bench_all
+
+    for name in bench_all.BENCHMARKS:
+        source = (REPO / "bench" / f"{name}.py").read_text(encoding="utf-8")
+        assert '"--gate"' in source, f"bench/{name}.py has no --gate"
+
+
+def test_extraction_gate():
+    import extraction
+
+    rows = [{"name": "dateline", "f1": 0.977}, {"name": "trafilatura", "f1": 0.95}]
+    assert extraction.gate(rows, BASELINE) == []
+    worse = [{**rows[0], "f1": FLOORS["extraction"]["f1_floor"] - 0.001}, rows[1]]
+    assert any("below the floor" in f for f in extraction.gate(worse, BASELINE))
+    beaten = [rows[0], {"name": "trafilatura", "f1": 0.98}]
+    assert any("not above trafilatura" in f for f in extraction.gate(beaten, BASELINE))
+
+
+def test_stories_gate():
+    import stories
+
+    assert stories.gate({"f1": 0.8899}, BASELINE) == []
+    assert stories.gate({"f1": 0.882}, BASELINE)  # one standard deviation under the mean
+
+
+def test_story_articles_gate():
+    import story_articles
+
+    floor = FLOORS["story_articles"]["f1_floor"]
+    assert story_articles.gate({"thread": {"f1": floor}}, BASELINE) == []
+    assert story_articles.gate({"thread": {"f1": floor - 0.001}}, BASELINE)
+
+
+def test_story_store_gate():
+    import story_store
+
+    rows = [
+        {"articles": 2500, "fresh_over_held": 5.9, "same_decisions": True},
+        {"articles": 20000, "fresh_over_held": 33.0, "same_decisions": True},
+    ]
+    good = {"rows": rows, "held_growth_last_over_first": 0.94}
+    assert story_store.gate(good, BASELINE) == []
+    differ = copy.deepcopy(good)
+    differ["rows"][0]["same_decisions"] = False
+    assert any("decided differently" in f for f in story_store.gate(differ, BASELINE))
+    grows = {**good, "held_growth_last_over_first": 2.0}
+    assert any("grew" in f for f in story_store.gate(grows, BASELINE))
+    slow = copy.deepcopy(good)
+    slow["rows"][-1]["fresh_over_held"] = 4.0
+    assert any("fresh/held" in f for f in story_store.gate(slow, BASELINE))
+
+
+def _categories(ours: tuple[float, float], tfidf: tuple[float, float]) -> dict:
+    import categories
+
+    def system(held: float, stories_acc: float) -> dict:
+        return {"held_out": {"macro_f1": held}, "stories_dev": {"accuracy": stories_acc}}
+
+    return {"systems": {categories.RECIPE: system(*ours), categories.TFIDF: system(*tfidf)}}
+
+
+def test_categories_gate():
+    import categories
+
+    assert categories.gate(_categories((0.6581, 0.6884), (0.5047, 0.4022)), BASELINE) == []
+    low = categories.gate(_categories((0.60, 0.6884), (0.5047, 0.4022)), BASELINE)
+    assert any("held_out_macro_f1 0.6 is below" in f for f in low)
+    beaten = categories.gate(_categories((0.6581, 0.6884), (0.5047, 0.70)), BASELINE)
+    assert any("does not beat TF-IDF" in f for f in beaten)
+
+
+def _entities(f1: float = 0.812, raw: float = 0.676, wrong: int = 0) -> dict:
+    return {
+        "dateline": {
+            "overall": {"f1": f1},
+            "alias_merging": {"accuracy": 0.868, "wrong_merges": wrong},
+        },
+        "spacy-raw": {"overall": {"f1": raw}},
+        "cross_article": {"pairwise_precision": 1.0, "pairwise_recall": 0.968},
+    }
+
+
+def test_entities_gate():
+    import entities
+
+    assert entities.gate(_entities(), BASELINE) == []
+    assert any("f1 0.8 is below" in f for f in entities.gate(_entities(f1=0.8), BASELINE))
+    assert any("wrong alias" in f for f in entities.gate(_entities(wrong=1), BASELINE))
+    assert any("spacy-raw" in f for f in entities.gate(_entities(raw=0.9), BASELINE))
+
+
+def _cold(full_s: float = 7.17, store_s: float = 1.63, peak: int = 733) -> list[dict]:
+    return [
+        {"case": "ingest, store only", "wall_s_median": store_s, "peak_rss_mb": 223,
+         "heavy_imports": ["numpy", "scipy"]},
+        {"case": "ingest", "wall_s_median": full_s, "peak_rss_mb": peak,
+         "heavy_imports": ["numpy", "scipy", "torch"]},
+    ]  # fmt: skip
+
+
+def test_cold_start_gate():
+    import cold_start
+
+    assert cold_start.gate(_cold(), BASELINE) == []
+    assert any("the store-only ingest" in f for f in cold_start.gate(_cold(full_s=11.0), BASELINE))
+    assert any("MB" in f for f in cold_start.gate(_cold(peak=1200), BASELINE))
+    heavy = _cold()
+    heavy[0]["heavy_imports"] = ["numpy", "scipy", "torch"]
+    assert any("imports" in f for f in cold_start.gate(heavy, BASELINE))
+
+
+def test_dedup_gate():
+    import dedup
+
+    measured = FLOORS["dedup"]["measured"]
+    good = {
+        "quality": [{"precision": measured["precision"], "recall": measured["recall"]}],
+        "speed": {"docs_per_s": measured["docs_per_s"]},
+        "p99_growth": measured["p99_growth"],
+    }
+    assert dedup.gate(good, BASELINE) == []
+    slow = {**good, "speed": {"docs_per_s": FLOORS["dedup"]["docs_per_s_floor"] - 1}}
+    assert any("docs/s" in f for f in dedup.gate(slow, BASELINE))
+
+
+@pytest.mark.parametrize(
+    ("views", "fails"),
+    [
+        ({"reader_views": 77347, "reader_views_expected": 77314,
+          "cookieless_views": 1000, "cookieless_views_expected": 1000}, False),
+        ({"reader_views": 60000, "reader_views_expected": 77314,
+          "cookieless_views": 1000, "cookieless_views_expected": 1000}, True),
+        ({"reader_views": 77347, "reader_views_expected": 77314,
+          "cookieless_views": 2000, "cookieless_views_expected": 1000}, True),
+        (None, True),
+    ],
+)  # fmt: skip
+def test_serving_views_gate(views, fails):
+    import serving
+
+    assert bool(serving.views_failures(views)) is fails
