@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "cold_start": [],
     "recommend": [],
     "related": [],
+    "demo_build": [],
     "demo_readers": [],
 }
 

@@ -177,7 +177,8 @@ def test_text_with_no_markup_at_all_is_malformed_or_no_article() -> None:
 # Pages of the benchmark's dev half run here: a cheap check that the whole reader keeps
 # its quality (the full run is bench/extraction.py).
 BENCH_PAGE_COUNT = 12
-MIN_BENCH_F1 = 0.93
+# Deterministic: the 12 pages scored 0.9824 (2026-12-06); the floor is that less rounding.
+MIN_BENCH_F1 = 0.982
 
 
 def test_benchmark_pages_extract_with_high_f1() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -26,8 +25,6 @@ from dateline.store.repository import save_article
 from dateline.store.schema import upgrade
 
 CLOCK = datetime(2024, 6, 30, 12, 0)
-# What `dateline demo` may spend simulating on the 2-core target (the brief: < ~20 s).
-DEMO_SIMULATION_BUDGET_S = 20.0
 
 
 def test_topics_come_from_the_articles_words():
@@ -68,10 +65,8 @@ def totals(store: Store) -> dict[str, object]:
 
 def test_demo_readership_is_consistent_distinct_and_idempotent(store, settings):
     assert load_demo(store, settings).ok
-    started = time.monotonic()
+    # its time is bench/demo_build.py's business (target < 20 s on 2 cores)
     clock, summary = simulate_demo_readers(store, settings)
-    elapsed = time.monotonic() - started
-    print(f"simulation: {elapsed:.1f}s on {store.dialect}")
     with store.read() as session:
         newest = session.scalar(select(func.max(Article.published_at)))
         articles = {a.id: article_topics(a.title, a.body) for a in session.scalars(select(Article))}
@@ -97,7 +92,6 @@ def test_demo_readership_is_consistent_distinct_and_idempotent(store, settings):
         )
     assert clock is not None and clock.date() == newest.date() and clock >= newest
     assert not summary.skipped
-    assert elapsed < DEMO_SIMULATION_BUDGET_S * 3, f"simulation took {elapsed:.1f}s"
     # A few hundred readers, each reading 10–60 articles, with some reactions and clicks.
     assert summary.readers == flagged == 300
     assert 300 * 10 <= summary.views == len(views) <= 300 * 60
