@@ -137,15 +137,28 @@ def test_cold_start_gate():
 def test_dedup_gate():
     import dedup
 
-    measured = FLOORS["dedup"]["measured"]
+    floors = FLOORS["dedup"]
+    measured = floors["measured"]
+    # The floor is on the ingest rate (save_article per document); the measured one misses
+    # it (issue 16), so the passing result sits at the floor.
     good = {
         "quality": [{"precision": measured["precision"], "recall": measured["recall"]}],
-        "speed": {"docs_per_s": measured["docs_per_s"]},
+        "speed": {
+            "ingest_docs_per_s": floors["ingest_docs_per_s_floor"],
+            "lookup_docs_per_s": measured["lookup_docs_per_s"],
+        },
+        "growth": [{"filler_hit_share": 0.3}, {"filler_hit_share": 0.8}],
         "p99_growth": measured["p99_growth"],
     }
     assert dedup.gate(good, BASELINE) == []
-    slow = {**good, "speed": {"docs_per_s": FLOORS["dedup"]["docs_per_s_floor"] - 1}}
-    assert any("docs/s" in f for f in dedup.gate(slow, BASELINE))
+    slow = copy.deepcopy(good)
+    slow["speed"]["ingest_docs_per_s"] = floors["ingest_docs_per_s_floor"] - 1
+    # a fast lookup alone does not pass
+    assert any("ingest" in f and "docs/s" in f for f in dedup.gate(slow, BASELINE))
+    grows = {**good, "p99_growth": floors["p99_growth_max"] + 0.01}
+    assert any("p99 grew" in f for f in dedup.gate(grows, BASELINE))
+    unmet = {**good, "growth": [{"filler_hit_share": 0.0}, {"filler_hit_share": 0.0}]}
+    assert any("met the filler" in f for f in dedup.gate(unmet, BASELINE))
 
 
 @pytest.mark.parametrize(
