@@ -31,6 +31,8 @@ def test_quick_run_scores_every_ranker_and_recommends_nothing_read(tmp_path, mon
     )
     out = tmp_path / "recommend.json"
     argv = ["--quick", "--stories", str(stories), "--news", str(news), "--json", str(out)]
+    # every ranker offered a run (the hook gives one to random only), in this process
+    argv += ["--serve", "all", "--offline-log", "random", "--jobs", "1"]
     assert recommend.main([*argv, "--work", str(tmp_path / "work")]) == 0
 
     result = json.loads(out.read_text(encoding="utf-8"))

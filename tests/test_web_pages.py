@@ -278,8 +278,15 @@ def test_json_twins_share_the_context(live_site):
 
 def test_about_privacy_me(live_site):
     with client(live_site) as c:
-        about = doc(c.get("/about")).text_content()
+        about_page = doc(c.get("/about"))
+        about = about_page.text_content()
         assert "CC BY 2.5" in about and "Wikinews" in about
+        # the shipped offline figures of the Recommendation rankers (bench/recommend.py)
+        figures = about_page.xpath("//h3[@id='figures']/following-sibling::table[1]")[0]
+        rankers = [th.text_content() for th in figures.xpath(".//tbody/tr/th")]
+        assert {"blend", "popularity", "random"} <= set(rankers)
+        blend = figures.xpath(".//tbody/tr[th='blend']/td/text()")
+        assert blend and all(cell == "—" or 0 <= float(cell) <= 1 for cell in blend)
         privacy = doc(c.get("/privacy")).text_content()
         assert "90 days" in privacy and "keyed hash" in privacy
         path = find_article(live_site, "US professional wrestler Jon Huber dies aged 41")
