@@ -76,7 +76,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -101,6 +100,7 @@ from recommend_corpus import (
     build_corpus,
     corpus_code,
     corpus_settings,
+    git_rev,
     load_items,
     table_counts,
 )
@@ -165,17 +165,7 @@ def rankers_for(name: str, site: Site) -> Rankers | None:
 
 
 def commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO,
-            text=True,
-            capture_output=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out
+    return git_rev(REPO, "--short", "HEAD")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -251,14 +251,19 @@ def carry_over(previous: Path, target: Path, tables: Iterable[str]) -> None:
         conn.close()
 
 
+def git_rev(repo: Path, *spec: str) -> str:
+    """``git rev-parse SPEC`` in ``repo``; "unknown" outside a checkout."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", *spec], cwd=repo, text=True, capture_output=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def corpus_code(repo: Path) -> str:
     """What a built corpus depends on: the package's committed tree (``HEAD:src``) and this
     module. The key of a reusable ``--work`` corpus: a commit that changes only the
     browsing or the scoring reuses it (uncommitted changes to ``src`` are not seen)."""
-    try:
-        tree = subprocess.run(
-            ["git", "rev-parse", "HEAD:src"], cwd=repo, text=True, capture_output=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        tree = "unknown"
+    tree = git_rev(repo, "HEAD:src")
     return f"{tree[:12]}-{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"

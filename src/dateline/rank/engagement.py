@@ -102,12 +102,11 @@ def engagement(session: Session, now: datetime) -> dict[int, Engagement]:
         .subquery()
     )
     last_hour = hour_bucket(now)
-    decay = _DECAY
     rows = session.execute(
         select(
-            per_viewer.c.article_id, func.sum(per_viewer.c.weight * decay.c.factor), func.count()
+            per_viewer.c.article_id, func.sum(per_viewer.c.weight * _DECAY.c.factor), func.count()
         )
-        .join(decay, decay.c.age == last_hour - per_viewer.c.hour)
+        .join(_DECAY, _DECAY.c.age == last_hour - per_viewer.c.hour)
         .group_by(per_viewer.c.article_id)
     )
     scale = _hour_scale(now, last_hour)
