@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -183,9 +184,18 @@ class Event(Base):
         Index("ix_events_article_kind_time", "article_id", "kind", "created_at"),
         Index("ix_events_reader_time", "reader_id", "created_at"),
         Index("ix_events_time", "created_at"),
-        # Engagement's window by kind: the clicked impressions of a week are a range, not
-        # a scan of every impression (the bulk of the table) for its flag.
-        Index("ix_events_kind_clicked_time", "kind", "clicked", "created_at"),
+        # Engagement's window: the clicked impressions of a week are a range, not a scan
+        # of every impression (the bulk of the table) for its flag. Partial, so it holds
+        # only clicked rows and no other query can pick it: a full (kind, ...) index was
+        # chosen for a reader's history once the others had statistics and it had none
+        # (1.7 s a call at a million events, against the reader index's milliseconds).
+        Index(
+            "ix_events_clicked_kind_time",
+            "kind",
+            "created_at",
+            sqlite_where=text("clicked = 1"),
+            postgresql_where=text("clicked"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
