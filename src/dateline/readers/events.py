@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 
 from dateline.readers.identity import reader_key
 from dateline.store.db import Store
-from dateline.store.models import ArticleDaily, ArticleStats, Event, Reaction, Reader
+from dateline.store.models import (
+    ArticleDaily,
+    ArticleStats,
+    Event,
+    Reaction,
+    Reader,
+    ReaderChange,
+)
 
 VIEW = "view"
 REACTION = "reaction"
@@ -199,6 +206,8 @@ def _build(dialect: str, name: str) -> Any:
         return stmt.on_conflict_do_update(index_elements=["article_id", "day"], set_=set_)
     if name == "reader":
         return insert(table_of(Reader)).on_conflict_do_nothing(index_elements=["id"])
+    if name == "change":  # the reader-change log other workers poll (readers.controls)
+        return insert(table_of(ReaderChange))
     if name == "event":  # impressions (and clicks stored as impressions)
         return insert(table_of(Event))
     if name == "view_once":  # a view, unless the viewer's view this hour is stored
