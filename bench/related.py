@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 from bench_output import finish
-from recommend import RANKER_NAMES, evenly, rankers_for
+from recommend import RANKER_NAMES, rankers_for
+from recommend_corpus import evenly
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))

@@ -224,7 +224,7 @@ def main() -> int:
         "--gate",
         action="store_true",
         help="exit 1 on a missed target, a target whose baseline did not run, an invalid "
-        f"run (errors), or views counted more than {VIEWS_TOLERANCE:.0%} off the expected",
+        f"run (errors), or views counted more than {VIEWS_TOLERANCE * 100:.0f} %% off the expected",
     )
     args = parser.parse_args()
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]

@@ -24,7 +24,9 @@ headline alone (``--no-entities`` leaves them out). Rows:
 Headlines are embedded (and their entities found) once and reused across seeds; embedding,
 entity extraction and clustering throughput are reported separately. ``--pred-out`` writes
 ``ID,CLUSTER`` for the first seed. ``--gate`` exits 1 when the streaming BCubed F1 falls
-below the floor in ``bench/baseline.json``.
+below its floor in ``bench/baseline.json``: the eight default orders' mean against the
+mean's floor; a shorter run (``--seeds 1``, as the test suite's cheap gate runs it) each
+order against that order's own pinned floor.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ BASELINE = REPO / "bench" / "baseline.json"
 # (TF-IDF 0.80–0.95: 0.95 best; MiniLM 0.60–0.75: 0.70 best).
 TFIDF_DISTANCE = 0.95
 MINILM_DISTANCE = 0.70
+DEFAULT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def load_rows(path: Path) -> tuple[list[str], list[str], list[str]]:
@@ -105,18 +108,42 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def gate(row: dict[str, Any], baseline: Path) -> list[str]:
-    floor = json.loads(baseline.read_text(encoding="utf-8"))["stories"]["f1_floor"]
-    if row["f1"] < floor:
-        return [f"streaming BCubed F1 {row['f1']:.3f} is below the floor {floor:.3f}"]
-    return []
+def gate(row: dict[str, Any], baseline: Path, *, entities: bool = True) -> list[str]:
+    """The run's failures against the pinned floors.
+
+    The eight default seed orders are held to the floor of their mean. A shorter run (CI
+    runs one order) is held, order by order, to that order's own pinned floor: one order
+    varies by the standard deviation across orders, so the mean's floor would not fit it.
+    """
+    pinned = json.loads(baseline.read_text(encoding="utf-8"))["stories"]
+    if not entities:
+        return ["the floors are for the run with the headlines' entities (no --no-entities)"]
+    per_seed: dict[str, float] = row.get("per_seed_f1", {})
+    if sorted(per_seed, key=int) == [str(s) for s in DEFAULT_SEEDS] or not per_seed:
+        floor = pinned["f1_floor"]
+        if row["f1"] < floor:
+            return [f"streaming BCubed F1 {row['f1']:.3f} is below the floor {floor:.3f}"]
+        return []
+    failures = []
+    for seed, f1 in per_seed.items():
+        seed_floor = pinned["per_seed_f1_floor"].get(seed)
+        if seed_floor is None:
+            failures.append(f"no floor is pinned for seed order {seed} alone")
+        elif f1 < seed_floor:
+            failures.append(
+                f"seed order {seed}: streaming BCubed F1 {f1:.4f} is below its floor "
+                f"{seed_floor:.4f}"
+            )
+    return failures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled headline CSV")
     parser.add_argument(
-        "--seeds", default="1,2,3,4,5,6,7,8", help="comma-separated arrival-order seeds"
+        "--seeds",
+        default=",".join(map(str, DEFAULT_SEEDS)),
+        help="comma-separated arrival-order seeds",
     )
     parser.add_argument("--pred-out", type=Path, help="write ID,CLUSTER for the first seed")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
@@ -166,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             runs,
             headlines_per_s=statistics.fmean(per_second),
             headlines_per_s_min=min(per_second),
+            per_seed_f1={str(s): r["f1"] for s, r in zip(seeds, runs, strict=True)},
         ),
         summarise(
             "dateline-online, merges and splits applied to the past (re-clustering)",
@@ -221,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
             "headlines/s, also excluded."
         )
     )
-    return finish(result, args.json, gate(rows[0], BASELINE) if args.gate else None)
+    return finish(
+        result,
+        args.json,
+        gate(rows[0], BASELINE, entities=not args.no_entities) if args.gate else None,
+    )
 
 
 if __name__ == "__main__":
