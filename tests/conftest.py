@@ -38,6 +38,19 @@ def settings(tmp_path):
     return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
 
 
+LOOPBACK = "127.0.0.0/8"
+
+
+@pytest.fixture
+def loopback_settings(tmp_path):
+    """The same, for a test that fetches from a server of its own on loopback: the fetcher
+    refuses loopback unless allow-listed, so the test allow-lists it, and only it."""
+    from dateline.settings import load_settings
+
+    environ = {"DATELINE_DATA_DIR": str(tmp_path / "data")}
+    return load_settings(environ=environ, overrides={"fetch_allow_networks": LOOPBACK})
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     """The two seed pages, read in place from ../shared/seeds (never copied)."""

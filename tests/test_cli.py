@@ -67,6 +67,21 @@ def test_failures_are_listed_and_exit_non_zero(env, seed_000, tmp_path):
     assert "nope.html" in result.stdout
 
 
+def test_ingest_refuses_loopback_and_link_local_urls_unless_allow_listed(env):
+    """The SSRF guard on the command line: refused before any connection (nothing listens on
+    these addresses; were the guard gone, the errors would name a failed connection)."""
+    urls = ["http://127.0.0.1:9/feed.xml", "http://169.254.169.254/latest/meta-data/"]
+    result = run("ingest", *urls, env=env)
+    assert result.returncode == 1
+    assert _row(result.stdout, "failed") == "2"
+    flat = " ".join(result.stdout.split())
+    assert "127.0.0.1 is a loopback address: refused" in flat
+    assert "169.254.169.254 is a link-local address: refused" in flat
+    allowed = run("ingest", urls[0], env={**env, "DATELINE_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"})
+    flat = " ".join(allowed.stdout.split())  # allowed: it connects, and nothing listens
+    assert allowed.returncode == 1 and "ConnectError" in flat and "loopback" not in flat
+
+
 def test_extract_prints_one_json_object_per_item(seed_000, seed_004, tmp_path):
     broken = tmp_path / "broken.txt"
     broken.write_bytes(b"\x00\x01\x02" * 100)

@@ -15,7 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from dateline.errors import EmptyInput, FetchError, InputTooLarge, UnsupportedInput
+from dateline.errors import (
+    EmptyInput,
+    FetchError,
+    FetchRefused,
+    InputTooLarge,
+    UnsupportedInput,
+)
 from dateline.ingest.fetch import fetch_url, make_client
 from dateline.ingest.raw import InputKind
 from dateline.settings import Settings, load_settings
@@ -27,8 +33,17 @@ PAGE = (
 MIND_LINE = b"N1\tnews\tworld\tTitle\tAbstract\thttps://example.org/a\t[]\t[]\n"
 
 
+# The server under test listens on loopback, which a fetch refuses unless allow-listed.
+LOOPBACK = "127.0.0.0/8"
+
+
 def settings(**overrides: Any) -> Settings:
-    values = {"fetch_timeout": 2.0, "max_input_bytes": 1 * MB, "fetch_max_redirects": 5}
+    values = {
+        "fetch_timeout": 2.0,
+        "max_input_bytes": 1 * MB,
+        "fetch_max_redirects": 5,
+        "fetch_allow_networks": LOOPBACK,
+    }
     values.update(overrides)
     return load_settings(environ={}, overrides=values)
 
@@ -174,6 +189,7 @@ ROUTES: dict[str, Callable[[Handler], None]] = {
     "/slow": _slow_headers,
     "/drip": _drip,
     **{f"/redirect/{n}": _redirect_chain for n in range(10)},
+    "/to-metadata": lambda h: h.redirect("http://169.254.169.254/latest/meta-data/"),
 }
 BOMB = gzip.compress(b"\0" * (50 * MB), compresslevel=9)
 
@@ -382,3 +398,71 @@ def test_shared_client_is_reused(server: LocalServer) -> None:
         first = fetch_url(f"{server.base}/story", config, client)
         second = fetch_url(f"{server.base}/gzip", config, client)
     assert first.kind is second.kind is InputKind.HTML
+
+
+# --- the SSRF guard: checked where the connection is made, redirects included ---------------
+
+
+def test_loopback_is_refused_unless_allow_listed(server: LocalServer) -> None:
+    with pytest.raises(FetchRefused, match=r"127\.0\.0\.1 is a loopback address: refused"):
+        fetch_url(f"{server.base}/story", settings(fetch_allow_networks=""))
+    with pytest.raises(FetchRefused, match="loopback"):  # an allow-list of another network
+        fetch_url(f"{server.base}/story", settings(fetch_allow_networks="10.0.0.0/8"))
+    assert server.seen == []  # refused before connecting: the server saw nothing
+    assert fetch_url(f"{server.base}/story", settings(fetch_allow_networks="127.0.0.1/32")).data
+
+
+def test_a_name_is_judged_by_the_addresses_it_resolves_to(server: LocalServer) -> None:
+    port = server.base.rsplit(":", 1)[1]
+    with pytest.raises(FetchRefused, match=r"localhost resolves to \S+, a loopback address"):
+        fetch_url(f"http://localhost:{port}/story", settings(fetch_allow_networks=""))
+    assert server.seen == []
+
+
+def test_a_redirect_to_a_private_address_is_refused_at_connect_time(server: LocalServer) -> None:
+    pattern = r"GET http://127\.0\.0\.1:\d+/to-metadata: 169\.254\.169\.254 is a link-local"
+    with pytest.raises(FetchRefused, match=pattern):
+        fetch_url(f"{server.base}/to-metadata", settings(fetch_allow_networks="127.0.0.1/32"))
+    assert [path for path, _ in server.seen] == ["/to-metadata"]
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("100.64.0.1", "shared (CGNAT)"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+    ],
+)
+def test_which_addresses_are_refused(address: str, kind: str | None) -> None:
+    from ipaddress import ip_address
+
+    from dateline.ingest.guard import networks, refusal
+
+    assert refusal(ip_address(address)) == kind
+    allowed = networks("10.0.0.0/8, fe80::/10")
+    assert refusal(ip_address("10.9.9.9"), allowed) is None
+    assert refusal(ip_address("fe80::2"), allowed) is None
+
+
+def test_an_allow_list_that_is_not_networks_is_a_config_error() -> None:
+    from dateline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="fetch_allow_networks"):
+        settings(fetch_allow_networks="10.0.0.0/8, not-a-network")
+    assert settings(fetch_allow_networks=" 10.1.0.0/16 ,::1 ").fetch_allow_networks == (
+        "10.1.0.0/16, ::1/128"
+    )

@@ -22,7 +22,9 @@ MIND_LINE = b"N1\tnews\tworld\tTitle\tAbstract\thttps://example.org/a\t[]\t[]\n"
 
 
 def settings(**overrides: Any) -> Settings:
-    return load_settings(environ={}, overrides={"fetch_timeout": 2.0, **overrides})
+    # the pages are served on loopback, which a fetch refuses unless allow-listed
+    values = {"fetch_timeout": 2.0, "fetch_allow_networks": "127.0.0.0/8", **overrides}
+    return load_settings(environ={}, overrides=values)
 
 
 @pytest.fixture

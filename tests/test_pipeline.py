@@ -188,7 +188,8 @@ def file_server(seeds_dir):
     server.server_close()
 
 
-def test_urls_are_fetched_detected_and_stored(store, settings, file_server):
+def test_urls_are_fetched_detected_and_stored(store, loopback_settings, file_server):
+    settings = loopback_settings  # the file server is on loopback: allow-listed
     urls = [
         f"{file_server}/seeds/000_6590402504eff1c4.txt",
         f"{file_server}/html/news_page.html",

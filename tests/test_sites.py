@@ -8,6 +8,7 @@ import hashlib
 from datetime import datetime
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text
 
 from conftest import _serve_in_thread
@@ -18,6 +19,13 @@ from dateline.store.queries import get_article
 from dateline.store.schema import upgrade
 from news_pages import serve_folder, write_pages
 from test_lead import COPY, ORIGINAL
+
+
+@pytest.fixture
+def settings(loopback_settings):
+    """The pages are served on loopback, which a fetch refuses unless allow-listed."""
+    return loopback_settings
+
 
 METRO = dict(
     site="Metro Wire",

@@ -73,6 +73,14 @@ class FetchError(InputError):
     http_status = 502
 
 
+class FetchRefused(FetchError):
+    """A fetch refused before connecting: the address is not on the public internet
+    (private, loopback, link-local, shared, multicast or reserved) nor allow-listed."""
+
+    code = "fetch_refused"
+    http_status = 403
+
+
 class NotFound(DatelineError):
     code = "not_found"
     http_status = 404

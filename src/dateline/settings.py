@@ -7,6 +7,7 @@ start-up with the key named, never later in the middle of a batch.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -92,6 +93,12 @@ def _parse_non_negative_int(raw: Any) -> int:
     return value
 
 
+def _parse_networks(raw: Any) -> str:
+    """Comma-separated CIDRs, each checked (``ipaddress``); their canonical forms, joined."""
+    parts = [p.strip() for p in _parse_str(raw).split(",") if p.strip()]
+    return ", ".join(str(ipaddress.ip_network(p, strict=False)) for p in parts)
+
+
 def _parse_str(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected a string, got {raw!r}")
@@ -174,6 +181,15 @@ REGISTRY: tuple[Setting, ...] = (
         5,
         "Redirects followed before a fetch fails.",
         "int",
+    ),
+    Setting(
+        "fetch_allow_networks",
+        _parse_networks,
+        "",
+        "Networks a fetch may connect to although they are not public, as comma-separated "
+        "CIDRs (e.g. 10.0.0.0/8, 127.0.0.1/32). Empty: private, loopback, link-local, "
+        "shared (CGNAT), multicast and reserved addresses are all refused, redirects included.",
+        "str",
     ),
     Setting(
         "user_agent",

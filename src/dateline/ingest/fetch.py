@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from dateline.errors import FetchError, UnsupportedInput
+from dateline.errors import FetchError, FetchRefused, UnsupportedInput
 from dateline.ingest.detect import SNIFF_BYTES, detect_kind
 from dateline.ingest.files import GZIP_MAGIC, gunzip_capped, too_large
+from dateline.ingest.guard import GuardedTransport
 from dateline.ingest.raw import RawDocument
 from dateline.settings import Settings
 
@@ -60,11 +61,14 @@ def request_headers(settings: Settings) -> dict[str, str]:
 
 def make_client(settings: Settings) -> httpx.Client:
     """A client to share across a batch (connection reuse); :func:`fetch_url` makes one if
-    none is given. Proxies from the environment are honoured, as users expect."""
+    none is given. Its connections go through the SSRF guard (:mod:`.guard`): only public
+    addresses, or networks allow-listed in ``fetch_allow_networks``. Proxies from the
+    environment are honoured, as users expect (the proxy then connects)."""
     return httpx.Client(
         timeout=httpx.Timeout(settings.fetch_timeout),
         headers=request_headers(settings),
         follow_redirects=False,
+        transport=GuardedTransport(settings.fetch_allow_networks),
     )
 
 
@@ -80,6 +84,8 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
     timeout = settings.fetch_timeout
     try:
         return _fetch(active, url, settings)
+    except FetchRefused as exc:  # raised at connect time: say which URL (or redirect) led there
+        raise FetchRefused(f"GET {url}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise FetchError(f"GET {url}: timed out after {timeout:g}s ({_reason(exc)})") from exc
     except httpx.HTTPError as exc:
