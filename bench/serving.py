@@ -59,6 +59,10 @@ TARGET_P99_MS = 25.0
 # share: the expectation is a sampling estimate (about 0.05 % off in the runs so far); a
 # lost or doubled view per request is tens of per cent.
 VIEWS_TOLERANCE = 0.02
+# ... and by the requests in flight when wrk stops, which the server counts and wrk does
+# not: at most one per connection per wrk pass (warm-up and timed) of each case that views.
+# A slow server (a few hundred requests) would otherwise fail the check on them alone.
+WRK_PASSES = 2
 SITE_CASES = ("personalised", "anonymous", "home", "personalised_cold")
 BASELINES = ("nginx", "fastapi")
 ALL_CASES = (*SITE_CASES, *BASELINES)
@@ -224,7 +228,8 @@ def main() -> int:
         "--gate",
         action="store_true",
         help="exit 1 on a missed target, a target whose baseline did not run, an invalid "
-        f"run (errors), or views counted more than {VIEWS_TOLERANCE * 100:.0f} %% off the expected",
+        f"run (errors), or views counted more than {VIEWS_TOLERANCE * 100:.0f} %% (plus the "
+        "requests in flight when wrk stops) off the expected",
     )
     args = parser.parse_args()
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -430,9 +435,15 @@ def check_views(
     # wrk sends no cookie and no User-Agent: one cookieless viewer, so one view per article.
     anon_requests = requests("anonymous")
     expect_anon = hot * (1 - math.exp(-anon_requests / hot))
+
+    def in_flight(*cases: str) -> int:
+        return CONNECTIONS * WRK_PASSES * sum(case in results for case in cases)
+
     out = {
         "reader_views": counted.get("r:", {}).get("views", 0),
         "reader_views_expected": round(expect_readers),
+        "reader_views_in_flight_max": in_flight("personalised", "personalised_cold"),
+        "cookieless_views_in_flight_max": in_flight("anonymous"),
         "cookieless_views": counted.get("c:", {}).get("views", 0),
         "cookieless_views_expected": round(expect_anon),
         "impressions": impressions,
@@ -535,8 +546,11 @@ def views_failures(views: dict[str, Any] | None) -> list[str]:
     out = []
     for kind in ("reader_views", "cookieless_views"):
         got, expected = views[kind], views[f"{kind}_expected"]
-        if expected and abs(got - expected) > VIEWS_TOLERANCE * expected:
-            out.append(f"{kind}: counted {got:,}, expected about {expected:,}")
+        slack = VIEWS_TOLERANCE * expected + views.get(f"{kind}_in_flight_max", 0)
+        if expected and abs(got - expected) > slack:
+            out.append(
+                f"{kind}: counted {got:,}, expected about {expected:,} (within {slack:,.0f})"
+            )
     return out
 
 

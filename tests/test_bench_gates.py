@@ -201,6 +201,13 @@ def test_dedup_gate():
           "cookieless_views": 1000, "cookieless_views_expected": 1000}, True),
         ({"reader_views": 77347, "reader_views_expected": 77314,
           "cookieless_views": 2000, "cookieless_views_expected": 1000}, True),
+        # a slow run: 32 requests in flight when wrk stopped, counted by the server alone
+        ({"reader_views": 1340, "reader_views_expected": 1308, "reader_views_in_flight_max": 64,
+          "cookieless_views": 0, "cookieless_views_expected": 0}, False),
+        ({"reader_views": 1340, "reader_views_expected": 1308,
+          "cookieless_views": 0, "cookieless_views_expected": 0}, True),
+        ({"reader_views": 1500, "reader_views_expected": 1308, "reader_views_in_flight_max": 64,
+          "cookieless_views": 0, "cookieless_views_expected": 0}, True),
         (None, True),
     ],
 )  # fmt: skip
