@@ -207,3 +207,52 @@ def test_urls_are_fetched_detected_and_stored(store, loopback_settings, file_ser
         assert seed.fetched_at is not None
     again = ingest_many(urls[:3], store, settings)
     assert again.ok and set(again.counts) == {"known"}
+
+
+ROTATING_BODY = (
+    "The river authority opened the new flood gates on Tuesday after three years of work, "
+    "and said the barrier would protect about four thousand homes in the lower town. "
+    "Engineers tested each gate twice during the spring tides before the opening."
+)
+
+
+def _feed(items: list[tuple[str, str]]) -> str:
+    """An RSS feed whose items (guid, link) all carry the same story."""
+    entries = "".join(
+        f"<item><title>Flood gates open on the river</title><link>{link}</link>"
+        f'<guid isPermaLink="false">{guid}</guid><description>{ROTATING_BODY}</description>'
+        "<pubDate>Tue, 02 Jun 2026 09:00:00 GMT</pubDate></item>"
+        for guid, link in items
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Lower Town Post</title>'
+        f"<link>https://lowertown.example/</link><description>News</description>{entries}"
+        "</channel></rss>"
+    )
+
+
+def test_entries_that_rotate_their_guid_stay_one_article(store, settings, tmp_path):
+    """A feed that hands out a new GUID for the same entry at every poll (a complaint of
+    feed readers' users: duplicate entries) is one article: the entry's address is its
+    identity (tracking parameters dropped), and a copy under a new address is a carrier
+    of the same text, never a second article."""
+    first, second, third = (tmp_path / f"poll{n}.xml" for n in (1, 2, 3))
+    first.write_text(_feed([("tag:lt,1", "https://lowertown.example/flood-gates")]))
+    # the next poll: a new GUID, and tracking parameters on the same address
+    second.write_text(
+        _feed([("tag:lt,2", "https://lowertown.example/flood-gates?utm_source=rss&utm_medium=x")])
+    )
+    # a later poll: another GUID and another address for the same text
+    third.write_text(_feed([("tag:lt,3", "https://lowertown.example/2026/06/02/flood-gates")]))
+    assert ingest_many([str(first)], store, settings).counts == {"new": 1}
+    assert ingest_many([str(second)], store, settings).counts == {"known": 1}
+    report = ingest_many([str(third)], store, settings)
+    assert report.ok
+    with store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 1
+        pages = s.scalars(select(Page).order_by(Page.id)).all()
+        assert len({p.article_id for p in pages}) == 1
+        assert [p.url for p in pages] == [
+            "https://lowertown.example/flood-gates",
+            "https://lowertown.example/2026/06/02/flood-gates",
+        ]
