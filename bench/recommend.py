@@ -164,10 +164,6 @@ def rankers_for(name: str, site: Site) -> Rankers | None:
     return rankers
 
 
-def commit() -> str:
-    return git_rev(REPO, "--short", "HEAD")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add = parser.add_argument
@@ -270,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             parser.error(f"{path} not found (../shared must sit beside the repository)")
     started = time.perf_counter()
-    run_commit = commit()  # the code the run starts with (commits made meanwhile are not it)
+    run_commit = git_rev(
+        REPO, "--short", "HEAD"
+    )  # the code the run starts with (commits made meanwhile are not it)
 
     log = log_line
 

@@ -120,18 +120,22 @@ def describe(recipe: Any, shipped: Any) -> str:
     return f"{name} (shipped)" if recipe.as_dict() == shipped.as_dict() else name
 
 
-def windows(probability: np.ndarray, correct: np.ndarray) -> list[dict[str, Any]]:
+def windows(
+    probability: np.ndarray, correct: np.ndarray, width: float = WINDOW
+) -> list[dict[str, Any]]:
+    """[p, p + width) for p in steps of ``STEP`` (the last one closed at 1): how many
+    predictions fall in each and how many of those are right."""
     out = []
     for start in np.arange(0.0, 1.0, STEP):
         p = round(float(start), 2)
-        inside = (probability >= p) & (probability < p + WINDOW)
-        if p + WINDOW >= 1.0:
+        inside = (probability >= p) & (probability < p + width)
+        if p + width >= 1.0:
             inside |= probability >= 1.0
         n = int(inside.sum())
         out.append(
             {
                 "from": p,
-                "to": round(min(p + WINDOW, 1.0), 2),
+                "to": round(min(p + width, 1.0), 2),
                 "n": n,
                 "precision": round(float(correct[inside].mean()), 4) if n else None,
             }
@@ -141,9 +145,9 @@ def windows(probability: np.ndarray, correct: np.ndarray) -> list[dict[str, Any]
 
 def choose_floor(probability: np.ndarray, correct: np.ndarray) -> dict[str, Any]:
     """The lowest ``p`` from which every judged window is right at least half the time."""
-    judged = [w for w in windows(probability, correct) if w["n"] >= MIN_WINDOW_N]
+    every = windows(probability, correct)
     floor = 0.0
-    for w in judged:
+    for w in (w for w in every if w["n"] >= MIN_WINDOW_N):
         if w["precision"] < 0.5:
             floor = round(w["from"] + STEP, 2)  # every window from here on must pass
     candidates = []
@@ -160,27 +164,12 @@ def choose_floor(probability: np.ndarray, correct: np.ndarray) -> dict[str, Any]
                 ),
             }
         )
-    bins = []
-    for low in np.arange(0.0, 1.0, STEP):
-        lo = round(float(low), 2)
-        inside = (probability >= lo) & (probability < lo + STEP)
-        if lo + STEP >= 1.0:
-            inside |= probability >= 1.0
-        n = int(inside.sum())
-        bins.append(
-            {
-                "from": lo,
-                "to": round(lo + STEP, 2),
-                "n": n,
-                "precision": round(float(correct[inside].mean()), 4) if n else None,
-            }
-        )
     return {
         "rule": f"lowest p (step {STEP}) such that every window [q, q+{WINDOW}) with q >= p "
         f"and at least {MIN_WINDOW_N} predictions has precision >= 0.5",
         "floor": floor,
-        "bins": bins,
-        "windows": windows(probability, correct),
+        "bins": windows(probability, correct, STEP),
+        "windows": every,
         "candidates": candidates,
     }
 

@@ -30,12 +30,17 @@ def shared_path(relative: str) -> Path:
     return path
 
 
+def _test_settings(tmp_path, **overrides):
+    from dateline.settings import load_settings
+
+    environ = {"DATELINE_DATA_DIR": str(tmp_path / "data")}
+    return load_settings(environ=environ, overrides=overrides)
+
+
 @pytest.fixture
 def settings(tmp_path):
     """Settings whose data directory is the test's own (nothing else set)."""
-    from dateline.settings import load_settings
-
-    return load_settings(environ={"DATELINE_DATA_DIR": str(tmp_path / "data")})
+    return _test_settings(tmp_path)
 
 
 LOOPBACK = "127.0.0.0/8"
@@ -45,10 +50,7 @@ LOOPBACK = "127.0.0.0/8"
 def loopback_settings(tmp_path):
     """The same, for a test that fetches from a server of its own on loopback: the fetcher
     refuses loopback unless allow-listed, so the test allow-lists it, and only it."""
-    from dateline.settings import load_settings
-
-    environ = {"DATELINE_DATA_DIR": str(tmp_path / "data")}
-    return load_settings(environ=environ, overrides={"fetch_allow_networks": LOOPBACK})
+    return _test_settings(tmp_path, fetch_allow_networks=LOOPBACK)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -112,14 +113,21 @@ class GuardedBackend(httpcore.NetworkBackend):
         return addresses[0]
 
 
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying context per process (loading the CA bundle takes ~30 ms; a context
+    is safe to share between connections and threads)."""
+    return httpx.create_ssl_context()
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over :class:`GuardedBackend` (its pool rebuilt with the backend:
     httpx takes no backend argument)."""
 
     def __init__(self, allowed: str = "") -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=LIMITS.max_connections,
             max_keepalive_connections=LIMITS.max_keepalive_connections,
             keepalive_expiry=LIMITS.keepalive_expiry,
