@@ -25,6 +25,12 @@ def site_now(settings: Settings) -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def utc_now() -> datetime:
+    """The wall clock, naive UTC, whatever the site's clock says: the crawler's politeness,
+    leases and schedules happen in real time even on a demo with a pinned clock."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def started() -> float:
     """The monotonic time a pinned clock counts from (for callers that cache the parse)."""
     return _STARTED

@@ -73,6 +73,18 @@ class FetchError(InputError):
     http_status = 502
 
 
+class FetchStatus(FetchError):
+    """The server answered with an HTTP error status. ``retry_after`` is its Retry-After in
+    seconds (None when absent or unreadable): a crawler must wait at least that long."""
+
+    code = "http_status"
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
 class FetchRefused(FetchError):
     """A fetch refused before connecting: the address is not on the public internet
     (private, loopback, link-local, shared, multicast or reserved) nor allow-listed."""

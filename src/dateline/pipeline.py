@@ -80,6 +80,18 @@ def ingest_one(
         raw = load(target, settings)
     except InputError as exc:
         return [_failed(target, exc)]
+    return ingest_document(raw, store, on_stage=on_stage)
+
+
+def ingest_document(
+    raw: RawDocument,
+    store: Store,
+    *,
+    on_stage: StageHook | None = None,
+    on_article: Callable[[ExtractedArticle], None] | None = None,
+) -> list[ItemReport]:
+    """Steps 2 and 3 for a document already loaded (the crawler fetches its own);
+    ``on_article`` sees each extracted item before it is stored."""
     reports: list[ItemReport] = []
     # 2. extract, item by item (a container yields failures for its bad items)
     try:
@@ -87,10 +99,12 @@ def ingest_one(
             if isinstance(item, ItemFailure):
                 reports.append(_failed(item.where, item.error))
                 continue
+            if on_article is not None:
+                on_article(item)
             # 3. store, one transaction per item
             reports.append(_store_item(item, raw, store, on_stage))
     except InputError as exc:
-        reports.append(_failed(target, exc))
+        reports.append(_failed(raw.origin, exc))
     return reports
 
 
@@ -166,6 +180,7 @@ __all__ = [
     "ItemReport",
     "SaveStatus",
     "extract_records",
+    "ingest_document",
     "ingest_many",
     "ingest_one",
 ]

@@ -199,6 +199,37 @@ REGISTRY: tuple[Setting, ...] = (
         "str",
     ),
     Setting(
+        "crawl_host_delay",
+        _parse_positive_float,
+        1.0,
+        "Seconds between the starts of two requests to one host, across every crawler process "
+        "(robots.txt's Crawl-delay lengthens it, up to 30 s; one request is in flight per host).",
+        "float",
+    ),
+    Setting(
+        "crawl_min_interval",
+        _parse_positive_float,
+        300.0,
+        "Shortest adaptive interval between two polls of one subscription, in seconds.",
+        "float",
+    ),
+    Setting(
+        "crawl_max_interval",
+        _parse_positive_float,
+        86_400.0,
+        "Longest adaptive interval between two polls of one subscription, in seconds "
+        "(failures back off beyond it, up to 7 days).",
+        "float",
+    ),
+    Setting(
+        "crawl_lease_seconds",
+        _parse_positive_float,
+        45.0,
+        "How long a crawler's claim on a subscription lasts without a heartbeat: a killed "
+        "crawler's subscriptions are polled by another one after at most this long.",
+        "float",
+    ),
+    Setting(
         "enrich_on_ingest",
         _parse_bool,
         True,

@@ -5,8 +5,17 @@ from __future__ import annotations
 import typer
 
 from dateline import __version__
-from dateline.cli import db_cmd, eval_cmd, events_cmd, help_style, stories_cmd, train_cmd
+from dateline.cli import (
+    db_cmd,
+    eval_cmd,
+    events_cmd,
+    help_style,
+    sources_cmd,
+    stories_cmd,
+    train_cmd,
+)
 from dateline.cli.config_cmd import config
+from dateline.cli.crawl_cmd import crawl_command
 from dateline.cli.demo_cmd import demo
 from dateline.cli.enrich_cmd import enrich
 from dateline.cli.extract_cmd import extract
@@ -28,6 +37,8 @@ app.command()(config)
 app.command()(demo)
 app.command()(serve)
 app.command()(enrich)
+app.command("crawl")(crawl_command)
+app.add_typer(sources_cmd.app, name="sources")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(eval_cmd.app, name="eval")

@@ -10,13 +10,15 @@ the caller built, and so a redirect to ``file:`` or ``ftp:`` is refused like a t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
 
-from dateline.errors import FetchError, FetchRefused, UnsupportedInput
+from dateline.errors import FetchError, FetchRefused, FetchStatus, UnsupportedInput
 from dateline.ingest.detect import SNIFF_BYTES, detect_kind
 from dateline.ingest.files import GZIP_MAGIC, gunzip_capped, too_large
 from dateline.ingest.guard import GuardedTransport
@@ -27,6 +29,8 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Response headers worth keeping: the media type, and the validators a later conditional GET
 # (If-Modified-Since / If-None-Match) needs.
 KEPT_HEADERS = ("content-type", "last-modified", "etag")
+# The status of a conditional GET whose document has not changed: no body follows.
+NOT_MODIFIED = 304
 # httpx's timeout is per operation: a server trickling a byte every few seconds never trips
 # it. The whole fetch must also end within this many fetch timeouts.
 TOTAL_TIMEOUT_FACTOR = 3
@@ -79,11 +83,69 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
     errors, timeouts, HTTP error statuses and too many redirects, :class:`InputTooLarge` over
     ``max_input_bytes``, and what :func:`detect_kind` raises for bytes we cannot read.
     """
+    fetched = fetch_bytes(url, settings, client)
+    assert fetched.data is not None  # no validators sent: never Not Modified
+    return fetched.document()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetch's outcome before its kind is decided: ``data`` is None for 304 Not Modified.
+
+    The crawler reads sitemaps, which are no news document, so deciding the kind (which
+    refuses what we cannot read) is a separate step: :meth:`document`.
+    """
+
+    url: str  # as asked
+    final_url: str  # after redirects
+    status: int
+    data: bytes | None
+    media_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def document(self) -> RawDocument:
+        """The body as a document of its detected kind (raises what :func:`detect_kind` does)."""
+        if self.data is None:
+            raise FetchError(f"GET {self.url}: not modified (HTTP 304): no body to read")
+        parts = urlsplit(self.final_url)
+        kind = detect_kind(
+            f"{parts.scheme}://{parts.netloc}{parts.path}", self.data[:SNIFF_BYTES], self.media_type
+        )
+        return RawDocument(
+            data=self.data,
+            origin=self.url,
+            kind=kind,
+            url=self.final_url,
+            media_type=self.media_type,
+            fetched_at=self.fetched_at,
+            headers=self.headers,
+        )
+
+
+def fetch_bytes(
+    url: str,
+    settings: Settings,
+    client: httpx.Client | None = None,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
+    """GET ``url`` within the limits; with validators, a conditional GET that may end in 304.
+
+    Raises as :func:`fetch_url` does; an HTTP error status raises :class:`FetchStatus`,
+    which carries the status and any Retry-After.
+    """
     check_url(url)
     active = make_client(settings) if client is None else client
     timeout = settings.fetch_timeout
+    conditional = {}
+    if etag:
+        conditional["If-None-Match"] = etag
+    if last_modified:
+        conditional["If-Modified-Since"] = last_modified
     try:
-        return _fetch(active, url, settings)
+        return _fetch(active, url, settings, conditional)
     except FetchRefused as exc:  # raised at connect time: say which URL (or redirect) led there
         raise FetchRefused(f"GET {url}: {exc}") from exc
     except httpx.TimeoutException as exc:
@@ -97,11 +159,12 @@ def fetch_url(url: str, settings: Settings, client: httpx.Client | None = None) 
             active.close()
 
 
-def _fetch(client: httpx.Client, url: str, settings: Settings) -> RawDocument:
+def _fetch(
+    client: httpx.Client, url: str, settings: Settings, conditional: Mapping[str, str]
+) -> Fetched:
     deadline = time.monotonic() + settings.fetch_timeout * TOTAL_TIMEOUT_FACTOR
-    request = client.build_request(
-        "GET", url, headers=request_headers(settings), timeout=settings.fetch_timeout
-    )
+    headers = {**request_headers(settings), **conditional}
+    request = client.build_request("GET", url, headers=headers, timeout=settings.fetch_timeout)
     response = client.send(request, stream=True, follow_redirects=False)
     redirects = 0
     while response.next_request is not None:
@@ -115,29 +178,42 @@ def _fetch(client: httpx.Client, url: str, settings: Settings) -> RawDocument:
         if target.url.scheme not in ALLOWED_SCHEMES:
             raise FetchError(f"GET {url}: redirected to {target.url}, not an http(s) URL")
         redirects += 1
+        # httpx builds the next request with this one's headers (validators included)
         response = client.send(target, stream=True, follow_redirects=False)
+    final = str(response.url)
+    kept = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
     try:
-        final = str(response.url)
         label = f"GET {final}" if final == url else f"GET {final} (redirected from {url})"
+        if response.status_code == NOT_MODIFIED and conditional:
+            return Fetched(url, final, NOT_MODIFIED, None, headers=kept)
         if not response.is_success:
-            raise FetchError(f"{label}: HTTP {response.status_code} {response.reason_phrase}")
+            raise FetchStatus(
+                f"{label}: HTTP {response.status_code} {response.reason_phrase}",
+                response.status_code,
+                retry_after_seconds(response.headers.get("retry-after")),
+            )
         data = _read_body(response, settings.max_input_bytes, label, deadline)
     finally:
         response.close()  # mid-body, this drops the connection: the rest is never read
     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower() or None
-    parts = urlsplit(final)
-    kind = detect_kind(
-        f"{parts.scheme}://{parts.netloc}{parts.path}", data[:SNIFF_BYTES], media_type
-    )
-    return RawDocument(
-        data=data,
-        origin=url,
-        kind=kind,
-        url=final,
-        media_type=media_type,
-        fetched_at=datetime.now(UTC),
-        headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
-    )
+    return Fetched(url, final, response.status_code, data, media_type, kept)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date (RFC 9110 10.2.3).
+    None when absent or unreadable; a date in the past is 0."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _read_body(response: httpx.Response, max_bytes: int, label: str, deadline: float) -> bytes:

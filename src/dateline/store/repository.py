@@ -62,6 +62,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def page_identity_hash(url: str) -> str | None:
+    """The identity hash a page stored from ``url`` has (when it states no other canonical
+    address): how the crawler knows a sitemap's page without fetching it. None for a URL
+    that is not http(s)."""
+    normal = normalise_url(url)
+    return _key_hash(f"url:{normal}") if normal else None
+
+
 def identity_key(article: ExtractedArticle) -> str:
     """How a page is recognised again: its canonical URL, else its text *at its source*.
 
@@ -109,7 +121,7 @@ def save_article(
     """
     now = now or utcnow()
     key = identity_key(article)
-    key_hash = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    key_hash = _key_hash(key)
     latest = session.scalars(
         select(Page).where(Page.identity_hash == key_hash).order_by(Page.version.desc()).limit(1)
     ).first()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dateline.crawl.status import PollingState
 from dateline.rank.base import RANKING_SIZE, RECOMMENDATION_SIZE, RELATED_SIZE, Ranked, Rankers
 from dateline.store.models import Article
 from dateline.store.queries import (
@@ -138,6 +139,8 @@ class ListPage:
     score: float | None = None
     notes: list[str] = field(default_factory=list)
     story_notes: dict[int, StoryNote] = field(default_factory=dict)
+    # a source page: the subscriptions that bring its articles, with their polling state
+    polling: list[tuple[str, PollingState]] = field(default_factory=list)
 
 
 def entries(session: Session, ranked: list[Ranked]) -> list[ListEntry]:

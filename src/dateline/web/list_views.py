@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dateline.clock import utc_now
+from dateline.crawl.status import polling_state
 from dateline.store.queries import (
     UNCATEGORISED,
     ArticleSummary,
@@ -15,6 +17,7 @@ from dateline.store.queries import (
     summaries_by_id,
 )
 from dateline.store.search import SearchHit, search_articles
+from dateline.store.subscriptions import subscriptions_of_source
 from dateline.web.contexts import ListPage
 from dateline.web.site import Site
 
@@ -76,6 +79,10 @@ def source_page(site: Site, source_id: int, after: str | None) -> ListPage | Non
             return None
         name, home, kind = source.name, source.home_url, source.kind
         score, details = source.score, dict(source.score_details or {})
+        now = utc_now()
+        polling = [
+            (s.url, polling_state(s, now)) for s in subscriptions_of_source(session, source_id)
+        ]
     description = f"Articles carried by {name}" + (f" ({home})." if home else ".")
     if kind == "synthetic-farm":
         description += " This site is synthetic: Dateline's demo invented it to show copying."
@@ -84,6 +91,7 @@ def source_page(site: Site, source_id: int, after: str | None) -> ListPage | Non
     )
     page.score = score
     page.notes = [str(r) for r in details.get("reasons", [])]
+    page.polling = polling
     return page
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from dateline.store import crawl_models  # noqa: F401  (its tables join Base.metadata)
 from dateline.store.models import Base
 
 config = context.config
