@@ -293,3 +293,24 @@ def test_a_sitemap_brings_in_its_new_pages_politely(store, crawl_settings):
     assert again.new == 0 and again.polls == {"not_modified": 1}
     assert host.max_in_flight == 1 and host.min_gap() >= 0.2 - 0.02
     assert state(store, sub_id).items_total == 2
+
+
+def test_new_articles_are_enriched_in_a_batch(store, tmp_path, database_url):
+    from dateline.store.models import Article, ArticleVector
+
+    settings = _test_settings(
+        tmp_path,
+        database_url=database_url,
+        fetch_allow_networks=LOOPBACK,
+        **{**FAST, "enrich_on_ingest": True},
+    )
+    host = FeedHost("127.0.0.16", feeds={"/rss": Feed(9, items=3)})
+    batches = []
+    with serving(host):
+        subscribe(store, host.base + "/rss")
+        report = once(store, settings, on_enrich=batches.append)
+    assert report.new == 3 and report.enriched == 3
+    assert [b.articles for b in batches] == [3]  # one batch, not one call per article
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(ArticleVector)) == 3
+        assert session.scalar(select(func.count()).where(Article.enrich_version.is_not(None))) == 3
