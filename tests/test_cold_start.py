@@ -102,7 +102,7 @@ def test_ingest_with_enrich_imports_only_what_its_models_run_on(tmp_path):
 
 
 def test_each_model_loads_once_per_process_even_when_asked_at_once():
-    for getter in (embed._load_model, ner.load_pipeline, categories.default_model):
+    for getter in (embed.load_model, ner.load_pipeline, categories.default_model):
         with ThreadPoolExecutor(max_workers=4) as pool:
             got = list(pool.map(lambda _n, g=getter: g(), range(8)))
         assert len({id(model) for model in got}) == 1, getter.__qualname__

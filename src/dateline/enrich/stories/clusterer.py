@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from dateline.enrich.embed import (
-    DIMENSIONS,
+    embedding_dimensions,
     embeds_lead,
     ensure_vectors,
     load_vectors,
@@ -165,7 +165,7 @@ class StoryClusterer:
                 return core
         # first use, another database, or stories deleted since: read them all
         self.forget()
-        core = self._core = OnlineStoryClusterer(regroup=False, dim=DIMENSIONS)
+        core = self._core = OnlineStoryClusterer(regroup=False, dim=embedding_dimensions())
         self._bind = session.get_bind()
         for row in session.execute(_STORY_STATE.where(*_LIVE).order_by(Story.id)):
             self._apply(core, row)
