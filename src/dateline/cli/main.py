@@ -14,6 +14,7 @@ from dateline.cli import (
     stories_cmd,
     train_cmd,
 )
+from dateline.cli.backfill_cmd import backfill_command
 from dateline.cli.config_cmd import config
 from dateline.cli.crawl_cmd import crawl_command
 from dateline.cli.demo_cmd import demo
@@ -38,6 +39,7 @@ app.command()(demo)
 app.command()(serve)
 app.command()(enrich)
 app.command("crawl")(crawl_command)
+app.command("backfill")(backfill_command)
 app.add_typer(sources_cmd.app, name="sources")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(events_cmd.app, name="events")

@@ -36,6 +36,9 @@ class RawDocument:
     media_type: str | None = None
     fetched_at: datetime | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # the whole input's hash when ``data`` is a part of it (a backfill splits big JSONL
+    # files into parts; each page still records the file it came from)
+    digest: str | None = None
 
     @property
     def transport_charset(self) -> str | None:
@@ -53,4 +56,4 @@ class RawDocument:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.digest or hashlib.sha256(self.data).hexdigest()
