@@ -33,6 +33,8 @@ class PgCluster:
     root: Path
     bin_dir: Path
     user: str = "dateline"
+    # tests trade durability for speed; a benchmark runs the server as deployed
+    durable: bool = False
 
     @property
     def socket_dir(self) -> str:
@@ -70,8 +72,12 @@ class PgCluster:
             str(self.root / "log"),
             "-w",
             "-o",
-            f"-k {self.root} -c listen_addresses='' -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200",
+            f"-k {self.root} -c listen_addresses='' -c max_connections=200"
+            + (
+                ""
+                if self.durable
+                else " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+            ),
             "start",
         )
 
@@ -82,7 +88,7 @@ class PgCluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster() -> PgCluster:
+def start_cluster(*, durable: bool = False) -> PgCluster:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise FileNotFoundError(INSTALL_HINT)
@@ -91,7 +97,7 @@ def start_cluster() -> PgCluster:
     root.chmod(0o755)
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres")
-    cluster = PgCluster(root=root, bin_dir=bin_dir)
+    cluster = PgCluster(root=root, bin_dir=bin_dir, durable=durable)
     try:
         cluster.start()
     except subprocess.CalledProcessError as exc:

@@ -43,7 +43,7 @@ def archive(tmp_path_factory) -> list[str]:
                 **r,
                 "id": f"copy-{n}",
                 "url": f"https://copies.example/{n}",
-                "site": "Copies Daily",
+                "site_name": "Copies Daily",
                 "body": "\n\n".join([*paragraphs[:-1], "Readers can share this story."]),
             }
         )

@@ -13,6 +13,7 @@ workers need Dateline installed (the tasks carry their input bytes: no shared di
 from __future__ import annotations
 
 import statistics
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class BackfillReport:
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)
     task_seconds: list[float] = field(default_factory=list)
     workers: int = 0
+    write_seconds: float = 0.0  # the single writer's busy time (the bound on throughput)
     enrich: EnrichReport | None = None
 
     @property
@@ -57,8 +59,10 @@ class BackfillOptions:
     items_per_task: int = ITEMS_PER_TASK
     enrich: bool = True
     on_unit: Callable[[Unit, UnitResult], None] | None = None
-    # tests: called with the client once the first results are back (to kill a worker)
+    # called with the client once the first results are back (tests kill a worker here),
+    # and after the last one, before the cluster closes (the benchmark reads workers' memory)
     on_started: Callable[[Client], None] | None = None
+    on_finished: Callable[[Client], None] | None = None
 
 
 def connect(options: BackfillOptions) -> tuple[Client, LocalCluster | None]:
@@ -81,7 +85,10 @@ def backfill(
     client, cluster = connect(options)
     try:
         client.register_plugin(ModelsPlugin(settings.embed_model), name=PLUGIN_NAME)
-        return _run(client, targets, store, settings, options)
+        report = _run(client, targets, store, settings, options)
+        if options.on_finished is not None:
+            options.on_finished(client)
+        return report
     finally:
         client.close()
         if cluster is not None:
@@ -134,7 +141,9 @@ def _run(
             options.on_started(client)
         while next_index in ready:  # written strictly in input order
             in_order, in_result = ready.pop(next_index)
+            writing = time.perf_counter()
             write_unit(store, in_order, in_result, report.counts)
+            report.write_seconds += time.perf_counter() - writing
             if options.on_unit is not None:
                 options.on_unit(in_order, in_result)
             next_index += 1
