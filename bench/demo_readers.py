@@ -3,7 +3,8 @@
 Usage: ``python bench/demo_readers.py [--data DIR] [--readers-per-category 12] [--views 4]
 [--seed 7] [--json OUT] [--gate]``
 
-The demo corpus (``dateline demo`` into ``--data``, built there first if absent) served by
+The demo corpus (``dateline demo`` into a fresh temporary folder, or into ``--data``, reused
+when it holds one) served by
 the real app in this process (``TestClient``: real requests with cookies, through every
 middleware, the site clock pinned as ``make demo`` pins it). Each reader has one favourite
 category (of those with at least 8 articles) and browses as a person would:
@@ -34,6 +35,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -46,7 +48,6 @@ from bench_output import finish
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 DEFAULT_JSON = REPO / "bench" / "results" / "demo_readers.json"
-DEFAULT_DATA = REPO / "bench" / ".cache" / "demo-readers"
 MIN_CATEGORY = 8
 ETA = 1.0
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126 Safari"
@@ -148,7 +149,12 @@ def browse(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add = parser.add_argument
-    add("--data", type=Path, default=DEFAULT_DATA, help="demo data folder (%(default)s)")
+    add(
+        "--data",
+        type=Path,
+        help="demo data folder, reused when it holds a demo (with the readers of earlier "
+        "runs); default: a fresh demo in a temporary folder, removed after",
+    )
     add("--readers-per-category", type=int, default=12, help="(%(default)s)")
     add("--views", type=int, default=4, help="views before the measured page (%(default)s)")
     add("--seed", type=int, default=7, help="(%(default)s)")
@@ -156,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     add("--gate", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.data is None:  # a fresh demo, as `make demo` builds it: no earlier readers
+        with tempfile.TemporaryDirectory(prefix="dateline-demo-readers-") as tmp:
+            return main([*(argv if argv is not None else sys.argv[1:]), "--data", tmp])
     ensure_demo(args.data)
     demo = Demo(args.data)
     rng = random.Random(args.seed)

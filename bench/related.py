@@ -11,8 +11,8 @@ in a seeded random order into a new SQLite store and enriched through the librar
 ``dateline ingest`` makes (``ingest_many``, ``enrich_articles``), so the stories are the
 streaming clusterer's, each decided on arrival. Then, for every headline whose story has at
 least 11 members, the article it became gets its Related list from the site's rankers
-(``Site(...).rankers.related(session, article, 10)``; ``recommend.rankers_for`` may name
-others, each then a row of its own), and precision@10 is the share of the 10 slots
+(``Site(...).rankers.related(session, article, 10)``: the list enrich stored, the same
+whichever Recommendation weights serve, so one row), and precision@10 is the share of the 10 slots
 holding an article of the same story (an article's stories are those of the headlines it
 holds; a missing item is a miss). Mean and spread over the seeds.
 
@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 
 from bench_output import finish
-from recommend import RANKER_NAMES, rankers_for
 from recommend_corpus import evenly
 
 REPO = Path(__file__).resolve().parent.parent
@@ -185,11 +184,6 @@ def main(argv: list[str] | None = None) -> int:
             articles.append(len({a for a in article_of if a is not None}))
             site = Site(settings, store)
             runs["site's rankers"].append(related_precision(site, stories, article_of, scored))
-            for name in RANKER_NAMES:
-                rankers = rankers_for(name, site)
-                if rankers is not None:
-                    site.rankers = rankers
-                    runs[name].append(related_precision(site, stories, article_of, scored))
             store.dispose()
             print(f"  seed {seed}: built in {built[-1]:.0f} s", file=sys.stderr, flush=True)
     rows = [summarise(name, values) for name, values in runs.items()]
