@@ -314,3 +314,17 @@ def test_new_articles_are_enriched_in_a_batch(store, tmp_path, database_url):
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(ArticleVector)) == 3
         assert session.scalar(select(func.count()).where(Article.enrich_version.is_not(None))) == 3
+
+
+def test_a_huge_robots_txt_is_read_up_to_500_kib(store, crawl_settings):
+    padding = "# a very long comment line\n" * 30_000  # about 800 KiB after the rule
+    host = FeedHost(
+        "127.0.0.17",
+        feeds={"/private/rss": Feed(1, items=1)},
+        robots="User-agent: *\nDisallow: /private/\n" + padding + "Allow: /\n",
+    )
+    with serving(host):
+        sub_id = subscribe(store, host.base + "/private/rss")
+        report = once(store, crawl_settings)
+    assert report.polls["refused"] == 1 and host.requests_to("/private/rss") == []
+    assert "disallowed by robots.txt" in state(store, sub_id).last_error
