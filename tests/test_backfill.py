@@ -143,3 +143,20 @@ def test_options_are_checked(store, settings):
 def test_an_archive_path_that_is_not_there_is_reported(store, settings, tmp_path: Path):
     report = backfill([str(tmp_path / "missing.jsonl")], store, settings, BackfillOptions(local=1))
     assert report.units == 0 and "no such file" in report.failures[0][2]
+
+
+def test_the_command_line(archive, database_url, tmp_path):
+    from test_cli import run
+
+    env = {
+        "DATELINE_DATABASE_URL": database_url,
+        "DATELINE_DATA_DIR": str(tmp_path / "data"),
+        "DATELINE_ENRICH_ON_INGEST": "false",
+    }
+    done = run("backfill", archive[1], "--local", "1", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "tasks on 1 workers" in done.stdout and "20 new" in done.stdout
+    missing = run("backfill", str(tmp_path / "nope.jsonl"), "--local", "1", env=env)
+    assert missing.returncode == 1 and "no such file" in missing.stdout
+    neither = run("backfill", archive[1], env=env)
+    assert neither.returncode == 1 and "--local N or --scheduler" in neither.stderr
