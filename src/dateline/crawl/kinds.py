@@ -23,7 +23,7 @@ from dateline.errors import InputError, UnsupportedInput
 from dateline.extract.dates import parse_claimed_date, to_utc_naive
 from dateline.ingest.detect import SNIFF_BYTES
 from dateline.ingest.fetch import Fetched
-from dateline.ingest.raw import InputKind
+from dateline.ingest.raw import InputKind, RawDocument
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 _SITEMAP_ROOT = re.compile(
@@ -33,16 +33,18 @@ _SITEMAP_ROOT = re.compile(
 MAX_SITEMAP_URLS = 50_000
 
 
-def kind_of(fetched: Fetched) -> str:
-    """feed, page or sitemap, from the body (raises what ingest's detection raises)."""
+def kind_of(fetched: Fetched) -> tuple[str, RawDocument | None]:
+    """feed, page or sitemap, from the body, with the document ingest reads (None for a
+    sitemap, which is no news document); raises what ingest's detection raises."""
     data = fetched.data or b""
     if _SITEMAP_ROOT.match(data[:SNIFF_BYTES]):
-        return "sitemap"
-    kind = fetched.document().kind
-    if kind is InputKind.FEED:
-        return "feed"
-    if kind is InputKind.HTML:
-        return "page"
+        return "sitemap", None
+    doc = fetched.document()
+    if doc.kind is InputKind.FEED:
+        return "feed", doc
+    if doc.kind is InputKind.HTML:
+        return "page", doc
+    kind = doc.kind
     raise UnsupportedInput(
         f"{fetched.url}: a {kind.value} document, not a feed, a page or a sitemap to poll"
     )

@@ -145,17 +145,17 @@ class Poller:
     def _ingest(
         self, claim: Claim, fetched: Fetched, robots: robots_txt.Robots, delay: float
     ) -> PollOutcome:
-        kind = kind_of(fetched)
+        kind, doc = kind_of(fetched)
         dates: list[datetime] = []
 
         def on_article(item: ExtractedArticle) -> None:
             if item.claimed_date is not None:
                 dates.append(to_utc_naive(item.claimed_date.value))
 
-        if kind == "sitemap":
+        if doc is None:  # a sitemap
             reports = self._sitemap_pages(claim, fetched, robots, delay, on_article)
         else:
-            reports = ingest_document(fetched.document(), self.store, on_article=on_article)
+            reports = ingest_document(doc, self.store, on_article=on_article)
         new = sum(1 for r in reports if r.status == "new")
         touched = sorted(
             {r.article_id for r in reports if r.article_id and r.status in ("new", "updated")}

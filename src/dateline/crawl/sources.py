@@ -22,6 +22,7 @@ from dateline.errors import InputError
 from dateline.extract import extract_document
 from dateline.extract.model import ExtractedArticle
 from dateline.ingest.fetch import fetch_bytes
+from dateline.ingest.raw import RawDocument
 from dateline.settings import Settings
 from dateline.store.crawl_models import Subscription
 from dateline.store.db import Store
@@ -63,7 +64,7 @@ def add_source(
 
 def _probe(url: str, settings: Settings, name: str | None) -> tuple[str, str, str | None, str]:
     fetched = fetch_bytes(url, settings)
-    kind = kind_of(fetched)
+    kind, doc = kind_of(fetched)
     note = ""
     if kind == "page":
         feeds = advertised_feeds(fetched.data or b"", fetched.final_url)
@@ -72,17 +73,16 @@ def _probe(url: str, settings: Settings, name: str | None) -> tuple[str, str, st
                 f"the page advertises a feed: subscribed to {feeds[0]} (--kind page polls the page)"
             )
             url = subscription_url(feeds[0])
-            fetched = fetch_bytes(url, settings)
-            kind = kind_of(fetched)
-    if name is None and kind in ("feed", "page"):
-        name = _declared_name(fetched.document())
+            kind, doc = kind_of(fetch_bytes(url, settings))
+    if name is None and doc is not None:
+        name = _declared_name(doc)
     return kind, url, name, note
 
 
-def _declared_name(doc: object) -> str | None:
+def _declared_name(doc: RawDocument) -> str | None:
     """The site name the document states (a feed's title, a page's og:site_name)."""
     try:
-        for item in extract_document(doc):  # type: ignore[arg-type]
+        for item in extract_document(doc):
             if isinstance(item, ExtractedArticle) and item.site_name:
                 return item.site_name
     except InputError:

@@ -43,7 +43,7 @@ KNOWN_SITE_NAMES = {
     "bbc.com": "BBC",
     "msn.com": "MSN",
 }
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _KEY_CHARS = 255  # sources.key
 
 
@@ -73,7 +73,7 @@ def site_origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     host = (parts.hostname or "").removeprefix("www.")
     port = parts.port
-    suffix = f":{port}" if port and port != _DEFAULT_PORTS.get(parts.scheme) else ""
+    suffix = f":{port}" if port and port != DEFAULT_PORTS.get(parts.scheme) else ""
     return f"{parts.scheme}://{host}{suffix}", host
 
 

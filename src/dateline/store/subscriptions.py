@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from dateline.errors import InputError, NotFound
 from dateline.store.crawl_models import URL_CHARS, CrawlHost, Subscription
-from dateline.store.sites import normalise_url
+from dateline.store.sites import DEFAULT_PORTS, normalise_url
 
 KINDS = ("feed", "page", "sitemap")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def subscription_url(url: str) -> str:
@@ -40,7 +39,7 @@ def host_key(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     port = parts.port
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
         return f"{host}:{port}"
     return host
 
