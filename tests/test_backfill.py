@@ -140,6 +140,19 @@ def test_options_are_checked(store, settings):
         backfill([], store, settings, BackfillOptions(local=0))
 
 
+def test_a_big_jsonl_file_is_cut_into_even_tasks(settings, tmp_path: Path):
+    """Runs of lines, numbered from their first line; the file's final newline makes no
+    empty task after the last run."""
+    from dateline.backfill.units import Unit, plan
+
+    lines = [json.dumps({"title": f"T{i}", "body": f"Body {i}."}) for i in range(120)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    units = [u for u in plan([str(path)], settings, items_per_task=50) if isinstance(u, Unit)]
+    assert [u.first_line for u in units] == [1, 51, 101]
+    assert [u.data.count(b"\n") + 1 for u in units] == [50, 50, 20]
+
+
 def test_an_archive_path_that_is_not_there_is_reported(store, settings, tmp_path: Path):
     report = backfill([str(tmp_path / "missing.jsonl")], store, settings, BackfillOptions(local=1))
     assert report.units == 0 and "no such file" in report.failures[0][2]

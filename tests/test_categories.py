@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from dateline.enrich.categories import (
     TAXONOMY,
     CategoryModel,
     CategoryPrediction,
+    default_embedder,
     default_model,
+    model_text,
 )
 from dateline.enrich.train_categories import (
     HUFFPOST_DROPPED,
@@ -255,6 +258,29 @@ def test_hand_written_examples_mostly_right(model: CategoryModel) -> None:
         label for (label, _, _), p in zip(items, predictions, strict=True) if p.category == label
     }
     assert right == set(CATEGORIES), wrong
+
+
+def test_given_vectors_are_used_instead_of_embedding(model: CategoryModel) -> None:
+    """enrich hands over the stored MiniLM vectors: those items are not embedded again, the
+    others are, and the predictions are the same as embedding everything."""
+    items = [(t, lead) for rows in HAND_WRITTEN.values() for t, lead in rows][:6]
+    embedded: list[str] = []
+
+    def counting(texts: Sequence[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return default_embedder(texts)
+
+    counted = CategoryModel(model.weights, counting)
+    stored = default_embedder([model_text(t, lead) for t, lead in items[:4]])
+    given = [*stored, None, None]
+    predictions = counted.predict_many(items, vectors=given)
+    assert embedded == [model_text(t, lead) for t, lead in items[4:]]
+    expected = model.predict_many(items)
+    for got, want in zip(predictions, expected, strict=True):
+        assert got.category == want.category
+        assert got.probability == pytest.approx(want.probability, abs=1e-5)
+    with pytest.raises(ValueError, match="one entry per item"):
+        counted.predict_many(items, vectors=given[:2])
 
 
 def test_non_english_gets_none_with_reason(model: CategoryModel) -> None:

@@ -21,7 +21,9 @@ from dateline.ingest.raw import InputKind, RawDocument
 from dateline.ingest.sources import expand_inputs, load
 from dateline.settings import Settings
 
-ITEMS_PER_TASK = 200
+# 50 articles: about 5 s of extraction, MinHash and embedding on one core of the 2-core
+# bench machine (bench/ingest.py), inside Dask's comfortable 0.5-10 s a task
+ITEMS_PER_TASK = 50
 
 
 @dataclass(frozen=True)
@@ -78,5 +80,7 @@ def _parts(raw: RawDocument, items_per_task: int) -> Iterator[tuple[int, bytes]]
         yield 1, raw.data
         return
     lines = raw.data.split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()  # the file's final newline: no empty task after the last line
     for start in range(0, len(lines), items_per_task):
         yield start + 1, b"\n".join(lines[start : start + items_per_task])

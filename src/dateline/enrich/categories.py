@@ -191,12 +191,18 @@ class CategoryModel:
         items: Iterable[tuple[str, str]],
         *,
         languages: Sequence[str | None] | None = None,
+        vectors: Sequence[np.ndarray | None] | None = None,
     ) -> list[CategoryPrediction]:
-        """:meth:`predict` for many ``(title, text)`` pairs, embedded in batches."""
+        """:meth:`predict` for many ``(title, text)`` pairs, embedded in batches.
+
+        ``vectors``: MiniLM vectors of :func:`model_text` already at hand (stored ones), by
+        item, None where there is none; those items are not embedded again.
+        """
         pairs = list(items)
         langs: Sequence[str | None] = languages if languages is not None else [None] * len(pairs)
-        if len(langs) != len(pairs):
-            raise ValueError("languages must have one entry per item")
+        known: Sequence[np.ndarray | None] = vectors if vectors is not None else [None] * len(pairs)
+        if len(langs) != len(pairs) or len(known) != len(pairs):
+            raise ValueError("languages and vectors must have one entry per item")
         results: list[CategoryPrediction | None] = [None] * len(pairs)
         todo: list[tuple[int, str]] = []
         for index, ((title, text), language) in enumerate(zip(pairs, langs, strict=True)):
@@ -207,8 +213,10 @@ class CategoryModel:
             else:
                 todo.append((index, joined))
         if todo:
-            vectors = self.embed([joined for _, joined in todo])
-            for (index, _), prediction in zip(todo, self.predict_vectors(vectors), strict=True):
+            missing = [joined for index, joined in todo if known[index] is None]
+            made = iter(self.embed(missing)) if missing else iter(())
+            matrix = np.stack([v if (v := known[i]) is not None else next(made) for i, _ in todo])
+            for (index, _), prediction in zip(todo, self.predict_vectors(matrix), strict=True):
                 results[index] = prediction
         return [r for r in results if r is not None]
 

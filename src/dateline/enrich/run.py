@@ -159,12 +159,17 @@ def _dates(store: Store, batch: list[int], now: object, *, mark: bool = False) -
 
 def _categories(store: Store, batch: list[int]) -> int:
     from dateline.enrich.categories import default_model
+    from dateline.enrich.embed import bundled_model, ensure_vectors, model_name
 
     model = default_model()
     with store.write() as session:
         articles = list(session.scalars(select(Article).where(Article.id.in_(batch))))
+        # with the default model, the stored vectors are the classifier's input: embed once
+        stored = ensure_vectors(session, batch) if model_name() == bundled_model().name else {}
         predictions = model.predict_many(
-            [(a.title, a.body) for a in articles], languages=[a.language for a in articles]
+            [(a.title, a.body) for a in articles],
+            languages=[a.language for a in articles],
+            vectors=[stored.get(a.id) for a in articles],
         )
         done = 0
         for article, prediction in zip(articles, predictions, strict=True):
@@ -179,12 +184,14 @@ def _categories(store: Store, batch: list[int]) -> int:
 
 
 def _entities(store: Store, batch: list[int]) -> int:
-    from dateline.enrich.entities import enrich_article_entities
+    from dateline.enrich.entities import analyse_stored, link_entities
 
+    with store.read() as session:
+        found = analyse_stored(session, batch)  # one model pass for the batch
     done = 0
-    for article_id in batch:
-        with store.write() as session:
-            done += bool(enrich_article_entities(session, article_id).entity_ids)
+    for article_id, result in found.items():
+        with store.write() as session:  # a short transaction per article
+            done += bool(link_entities(session, article_id, result.mentions))
     return done
 
 
