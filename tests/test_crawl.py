@@ -92,6 +92,33 @@ def test_host_requests_never_overlap_and_start_the_delay_apart(store, crawl_sett
     assert host.min_gap() >= 0.2 - 0.02  # the start-to-start delay (a little clock slack)
 
 
+def test_poll_loops_work_several_hosts_at_once_one_request_each(store, crawl_settings):
+    """crawl_concurrency loops in one process: hosts are polled side by side (a pass takes
+    about what one host's share takes), yet no host ever has two requests in flight."""
+    hosts = [
+        FeedHost(
+            f"127.0.0.{40 + h}",
+            feeds={f"/f{i}": Feed(10 * h + i, items=1) for i in range(3)},
+            latency=0.3,
+        )
+        for h in range(4)
+    ]
+    with serving(*hosts):
+        for host in hosts:
+            for path in host.feeds:
+                subscribe(store, host.base + path)
+        report = once(store, crawl_settings, concurrency=4)
+    assert report.polls["fetched"] == 12 and report.new == 12
+    assert all(h.max_in_flight == 1 and h.overlaps() == 0 for h in hosts)
+    assert min(h.min_gap() for h in hosts) >= 0.3 - 0.02  # each request waits out the last
+    spans = sorted((r.start, r.end) for h in hosts for r in h.log)
+    busiest = max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans)
+    assert busiest >= 3, "the loops never had several hosts in flight at once"
+    # one loop: 16 requests (robots included) of 0.3 s one after another take at least 4.8 s
+    whole = max(e for _, e in spans) - min(s for s, _ in spans)
+    assert whole < 16 * 0.3 * 0.8, whole
+
+
 def test_robots_txt_disallow_shows_as_the_error_and_crawl_delay_is_honoured(store, crawl_settings):
     host = FeedHost(
         "127.0.0.5",

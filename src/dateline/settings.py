@@ -94,6 +94,13 @@ def _parse_non_negative_int(raw: Any) -> int:
     return value
 
 
+def _parse_positive_int(raw: Any) -> int:
+    value = _parse_non_negative_int(raw)
+    if value == 0:
+        raise ValueError(f"must be >= 1, got {raw!r}")
+    return value
+
+
 def _parse_networks(raw: Any) -> str:
     """Comma-separated CIDRs, each checked (``ipaddress``); their canonical forms, joined."""
     parts = [p.strip() for p in _parse_str(raw).split(",") if p.strip()]
@@ -231,6 +238,14 @@ REGISTRY: tuple[Setting, ...] = (
         "Longest adaptive interval between two polls of one subscription, in seconds "
         "(failures back off beyond it, up to 7 days).",
         "float",
+    ),
+    Setting(
+        "crawl_concurrency",
+        _parse_positive_int,
+        4,
+        "Subscriptions one crawler process polls at once, each on a host of its own: the "
+        "one-request-per-host rule holds across every process whatever this is.",
+        "int",
     ),
     Setting(
         "crawl_lease_seconds",

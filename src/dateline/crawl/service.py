@@ -1,11 +1,14 @@
 """``dateline crawl``: poll due subscriptions until stopped (or one pass with ``once``).
 
-One loop per process: claim the most overdue subscription whose host is free, poll it,
-repeat; when every due subscription's host is busy or early, sleep until the soonest slot.
-New articles are enriched in batches (every 200 articles or 30 seconds), not one by one:
-enrich loads its models once per batch and stories cluster better with company. A heartbeat
-thread keeps this crawler's leases and host slots alive while a slow fetch or a batch
-enrich runs; stopping (SIGTERM, Ctrl-C) enriches what is pending and frees them at once.
+``crawl_concurrency`` poll loops per process (threads: polling waits on the network), each
+claiming the most overdue subscription whose host is free, polling it, and repeating; when
+every due subscription's host is busy or early, a loop sleeps until the soonest slot. The
+host slots live in the database, so one request per host holds however many loops and
+processes run. New articles are enriched by the main thread in batches (every 200 articles
+or 30 seconds), not one by one: enrich loads its models once per batch and stories cluster
+better with company. A heartbeat thread keeps this crawler's leases and host slots alive
+while a slow fetch or a batch enrich runs; stopping (SIGTERM, Ctrl-C) lets each loop finish
+its poll, enriches what is pending and frees the leases at once.
 
 Several processes crawl one PostgreSQL store together (:mod:`.leases`); SQLite admits one.
 """
@@ -39,6 +42,8 @@ ENRICH_EVERY = 30.0
 # the longest an idle crawler sleeps before looking for due work again
 IDLE_SLEEP = 5.0
 MIN_SLEEP = 0.05
+# how often the main thread looks for a batch to enrich
+ENRICH_CHECK = 0.5
 # a pass (--once) waits for a host this long at most (Crawl-delay is capped at 30 s)
 ONCE_WAIT = 60.0
 
@@ -56,6 +61,7 @@ class CrawlReport:
 @dataclass
 class CrawlOptions:
     once: bool = False
+    concurrency: int | None = None  # poll loops; None: the crawl_concurrency setting
     enrich: bool = True
     enrich_batch: int = ENRICH_BATCH
     enrich_every: float = ENRICH_EVERY
@@ -79,43 +85,104 @@ def crawl(
     lease = settings.crawl_lease_seconds
     crawler_id = new_crawler_id()
     register(store, crawler_id, opts.clock(), lease)
-    report = CrawlReport(crawler_id)
+    run = _Run(CrawlReport(crawler_id), opts)
     beating = threading.Event()
     beat = threading.Thread(
         target=_beat, args=(store, crawler_id, lease, opts.clock, beating), daemon=True
     )
     beat.start()
-    pending: list[int] = []
-    pending_since = 0.0
-    pass_start = opts.clock()
-    client = make_client(settings)
+    client = make_client(settings)  # httpx clients are thread-safe: one pool for the loops
     poller = Poller(store, settings, crawler_id, client, opts.clock, opts.rng)
+    loops = [
+        threading.Thread(
+            target=run.guarded,
+            args=(_poll_loop, store, poller, run, stop),
+            name=f"crawl-poll-{n}",
+            daemon=True,
+        )
+        for n in range(opts.concurrency or settings.crawl_concurrency)
+    ]
     try:
-        while not stop.is_set():
-            claim = claim_next(store, crawler_id, opts.clock(), lease)
-            if claim is not None:
-                outcome = poller.poll(claim)
-                _count(report, outcome)
-                if opts.on_poll is not None:
-                    opts.on_poll(outcome)
-                if outcome.touched and not pending:
-                    pending_since = time.monotonic()
-                pending.extend(outcome.touched)
-            waited = time.monotonic() - pending_since
-            if pending and (len(pending) >= opts.enrich_batch or waited >= opts.enrich_every):
-                _enrich(store, settings, opts, pending, report)
-            if claim is not None:
-                continue
-            if opts.once and not _due_left(store, pass_start, opts.clock()):
-                break
-            stop.wait(_sleep_for(store, opts.clock(), opts.once, pass_start))
-        _enrich(store, settings, opts, pending, report)
+        for loop in loops:
+            loop.start()
+        # this thread enriches what the loops ingested, in batches, while they go on
+        while alive := [loop for loop in loops if loop.is_alive()]:
+            alive[0].join(ENRICH_CHECK)  # not stop.wait: once stopped, it would spin
+            batch = run.take_batch(opts.enrich_batch, opts.enrich_every)
+            if batch:
+                _enrich(store, settings, opts, batch, run.report)
+        run.raise_failure()
+        _enrich(store, settings, opts, run.take_batch(0, 0.0), run.report)
     finally:
+        stop.set()  # on an error or Ctrl-C here, the loops finish their poll and stop
+        for loop in loops:
+            loop.join(timeout=lease)
         client.close()
         beating.set()
         beat.join(timeout=5)
         unregister(store, crawler_id)
-    return report
+    return run.report
+
+
+class _Run:
+    """What the poll loops share: the report, the articles waiting for enrich, a failure."""
+
+    def __init__(self, report: CrawlReport, opts: CrawlOptions) -> None:
+        self.report = report
+        self.opts = opts
+        self.lock = threading.Lock()
+        self.pending: list[int] = []
+        self.pending_since = 0.0
+        self.pass_start = opts.clock()
+        self.failure: BaseException | None = None
+
+    def record(self, outcome: PollOutcome) -> None:
+        with self.lock:
+            _count(self.report, outcome)
+            if self.opts.on_poll is not None:
+                self.opts.on_poll(outcome)
+            if outcome.touched and not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.extend(outcome.touched)
+
+    def take_batch(self, size: int, every: float) -> list[int]:
+        """The pending articles once there are ``size`` of them or the oldest waited
+        ``every`` seconds; else nothing."""
+        with self.lock:
+            waited = time.monotonic() - self.pending_since
+            if not self.pending or (len(self.pending) < size and waited < every):
+                return []
+            batch, self.pending = self.pending, []
+            return batch
+
+    def guarded(self, target: Callable[..., None], *args: object) -> None:
+        """Run a loop; an error stops the crawler and is raised again by its main thread."""
+        try:
+            target(*args)
+        except BaseException as exc:
+            with self.lock:
+                self.failure = self.failure or exc
+            stop = args[-1]
+            assert isinstance(stop, threading.Event)
+            stop.set()
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+
+def _poll_loop(store: Store, poller: Poller, run: _Run, stop: threading.Event) -> None:
+    """Claim the most overdue subscription whose host is free, poll it, repeat; sleep when
+    every due host is busy or early. With ``once``, end when nothing due is left."""
+    opts, lease = run.opts, poller.settings.crawl_lease_seconds
+    while not stop.is_set():
+        claim = claim_next(store, poller.crawler_id, opts.clock(), lease)
+        if claim is not None:
+            run.record(poller.poll(claim))
+            continue
+        if opts.once and not _due_left(store, run.pass_start, opts.clock()):
+            return
+        stop.wait(_sleep_for(store, opts.clock(), opts.once, run.pass_start))
 
 
 def _count(report: CrawlReport, outcome: PollOutcome) -> None:
@@ -130,7 +197,6 @@ def _enrich(
     store: Store, settings: Settings, opts: CrawlOptions, pending: list[int], report: CrawlReport
 ) -> None:
     ids = sorted(set(pending))
-    pending.clear()
     if not ids or not (opts.enrich and settings.enrich_on_ingest):
         return
     result = enrich_articles(store, settings, ids)
