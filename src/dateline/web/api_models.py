@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from dateline.safetext import lookalikes
 from dateline.store.models import Source
 from dateline.store.queries import ArticleDetail, ArticleSummary, Carrier
 from dateline.store.search import MARK_END, MARK_START, SearchHit
@@ -34,6 +35,11 @@ def utc(at: datetime | None) -> datetime | None:
 PUBLISHED_AT = (
     "The best-evidence publication date, in UTC; null when no date is credible (then only"
     " first_seen_at is known, and no publication date is made up)."
+)
+LOOKALIKE = (
+    "Words of the headline, byline or source name that mix scripts (Unicode TS #39's"
+    " mixed-script rule, per word): possible look-alikes, such as a Cyrillic 'а' in"
+    " 'pаypal'. Flagged, never changed; empty for ordinary text."
 )
 PUBLISHED_LOCAL = (
     "published_at in the offset the lead page stated, as the publisher would write it"
@@ -65,6 +71,7 @@ class Summary(BaseModel):
     category_is_claim: bool = Field(description="True: the source's own category, a claim.")
     published_local: datetime | None = Field(description=PUBLISHED_LOCAL)
     first_seen_at: datetime | None = Field(description="When Dateline first saw it (UTC).")
+    lookalike: list[str] = Field(description=LOOKALIKE)
 
 
 class ArticleListOut(BaseModel):
@@ -144,6 +151,7 @@ class ArticleOut(BaseModel):
     views: int = Field(description="Our own view count.")
     reactions: int = Field(description="Our own reaction count (never a carrier's claim).")
     reacted: bool = Field(description="Whether the reader of the cookie reacted to it.")
+    lookalike: list[str] = Field(description=LOOKALIKE)
 
 
 class EntityOut(BaseModel):
@@ -207,6 +215,7 @@ class CategoryOut(BaseModel):
 class SourceOut(BaseModel):
     id: int
     name: str
+    lookalike: list[str] = Field(description=LOOKALIKE)
     home_url: str | None = Field(description="Scheme, host and port the site was reached at.")
     kind: str
     score: float | None = Field(
@@ -235,6 +244,7 @@ def summary_out(s: ArticleSummary) -> Summary:
         category_is_claim=s.category_is_claim,
         published_local=s.published_local,
         first_seen_at=utc(s.first_seen_at),
+        lookalike=lookalikes(f"{s.title}\n{s.source_name}"),
     )
 
 
@@ -289,6 +299,7 @@ def article_out(a: ArticleDetail, reacted: bool) -> ArticleOut:
         views=a.views,
         reactions=a.reactions,
         reacted=reacted,
+        lookalike=lookalikes(f"{a.title}\n{a.byline or ''}\n{a.source_name}"),
     )
 
 
@@ -340,6 +351,7 @@ def source_out(source: Source) -> SourceOut:
     return SourceOut(
         id=source.id,
         name=source.name,
+        lookalike=lookalikes(source.name),
         home_url=source.home_url,
         kind=source.kind,
         score=source.score,

@@ -34,7 +34,7 @@ from dateline.readers.identity import secret_key
 from dateline.readers.recent import RecentReads
 from dateline.settings import Settings
 from dateline.store.db import Store
-from dateline.store.queries import ArticleDetail, ordered_categories, slugify
+from dateline.store.queries import ArticleDetail, is_claim_label, ordered_categories, slugify
 from dateline.store.search import marked_to_html
 from dateline.web.article_meta import json_ld
 from dateline.web.cache import Refresher, TTLCache
@@ -134,21 +134,34 @@ class SiteCore:
     def _build_nav(self) -> list[dict[str, str]]:
         return [
             {"label": label, "slug": slugify(label), "count": str(n)}
-            for label, n in self.categories()
+            for label, n in self.sections()
         ]
 
     def categories(self) -> list[tuple[str, int]]:
-        """Like ``queries.categories``, from the in-memory catalog."""
+        """Like ``queries.categories``, from the in-memory catalog: sources' claims too."""
         totals: dict[str, int] = {}
         for item in self.catalog.fresh().items:
             totals[item.category] = totals.get(item.category, 0) + 1
         return ordered_categories(totals)
 
+    def sections(self) -> list[tuple[str, int]]:
+        """The categories that are the site's own (its taxonomy, and "Uncategorised").
+
+        Navigation and the home page show only these: a source's own label stays
+        browsable (its articles link to it) but can never add an entry to the site's menu.
+        """
+        return [(label, n) for label, n in self.categories() if not is_claim_label(label)]
+
     def category_for_slug(self, slug: str) -> str | None:
-        for item in self.nav():
-            if item["slug"] == slug:
-                return item["label"]
-        return None
+        """The label behind ``/c/{slug}``: a section, or a source's claim."""
+        labels: dict[str, str] = self.pages.get_or_build("category-slugs", self._build_slugs)
+        return labels.get(slug)
+
+    def _build_slugs(self) -> dict[str, str]:
+        slugs: dict[str, str] = {}
+        for label, _ in self.categories():
+            slugs.setdefault(slugify(label), label)  # the larger of two labels that collide
+        return slugs
 
     # --- lists -------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class HomePage(LiveParts):
         # read or widely covered; the newest alone are no "Top stories"
         chosen = [r for r in ranked if not r.filler]
         sections = {"top_stories": [e.article for e in self.entries(chosen)]}
-        for label, _count in self.categories()[:HOME_CATEGORIES]:
+        for label, _count in self.sections()[:HOME_CATEGORIES]:
             sections[f"category:{label}"] = catalog.newest(HOME_PER_CATEGORY, category=label)
         return ListPage(
             title=self.name,

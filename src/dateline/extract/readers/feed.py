@@ -67,21 +67,26 @@ _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE\b[^\[>]*(?:\[.*?
 _FEED_ROOT = re.compile(rb"<(rss|(?:[\w-]+:)?feed|rdf:RDF)[\s>/]")
 _UTF8_NAMES = {"utf-8", "utf8"}
 _ROOT_START = re.compile(r"<[A-Za-z_]")
+# a numeric character reference; at most 12 digits keeps int() cheap
+_CHARREF = re.compile(r"&#([xX][0-9A-Fa-f]{1,12}|[0-9]{1,12});")
 
 
 def read(doc: RawDocument) -> Iterator[ExtractedArticle | ItemFailure]:
     """One ExtractedArticle per entry; an entry with no text is an ItemFailure."""
     text = _decode(doc)
     _refuse_entities(text)
-    data = _as_utf8_xml(text)
+    data = _as_utf8_xml(_CHARREF.sub(_valid_charref, text))
     root_tag = _check_with_defusedxml(data)
-    parsed = feedparser.parse(
-        io.BytesIO(data),
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            "content-location": doc.url or "",
-        },
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(data),
+            response_headers={
+                "content-type": "application/xml; charset=utf-8",
+                "content-location": doc.url or "",
+            },
+        )
+    except (ValueError, OverflowError, RecursionError) as exc:  # feedparser's loose parser
+        raise MalformedInput(f"{doc.origin}: the feed cannot be parsed ({exc})") from exc
     entries = parsed.get("entries") or []
     reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
     broken_at = _broken_xml_line(reason, text)
@@ -112,6 +117,19 @@ def read(doc: RawDocument) -> Iterator[ExtractedArticle | ItemFailure]:
         else:
             message = f"entry {number} ({label!r}) has no text (no content or summary)"
         yield ItemFailure(where=where, error=NoArticle(message))
+
+
+def _valid_charref(match: re.Match[str]) -> str:
+    """A numeric character reference to no character (beyond U+10FFFF, a surrogate, NUL)
+    becomes U+FFFD: feedparser's fallback parser crashes on one (``chr()`` out of range)."""
+    digits = match.group(1)
+    try:
+        code = int(digits[1:], 16) if digits[:1] in "xX" else int(digits)
+    except ValueError:
+        return "&#xFFFD;"
+    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return "&#xFFFD;"
+    return match.group(0)
 
 
 def _broken_xml_line(reason: object, text: str) -> int | None:
