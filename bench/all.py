@@ -34,6 +34,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "related": [],
     "demo_build": [],
     "demo_readers": [],
+    "ingest": [],
+    "regex_growth": [],
 }
 
 

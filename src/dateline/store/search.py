@@ -78,7 +78,7 @@ PG_TITLE_OPTIONS = f'StartSel="{MARK_START}", StopSel="{MARK_END}", HighlightAll
 
 _CHUNK = re.compile(r'"([^"]*)(?:"|$)|([^\s"]+)')  # a "phrase" (maybe unclosed) or a word
 _WORD_CHAR = re.compile(r"[^\W_]")
-_PREFIX = re.compile(rf"([^\W_]{{{MIN_PREFIX_CHARS},}})\*+")
+_PREFIX = re.compile(rf"(?<![^\W_])([^\W_]{{{MIN_PREFIX_CHARS},}})\*+")  # a word's start only
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 

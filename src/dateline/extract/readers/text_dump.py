@@ -84,7 +84,10 @@ SNIFF_DATE_LINES = 8
 
 # --- patterns ----------------------------------------------------------------------------
 
-_SEPARATOR = re.compile(r"\s*[>»›/→＞]\s*")
+# Each pattern that may start inside a run of the characters it begins with starts only at
+# the run's first one (the lookbehinds): a long run then costs one try, not one per
+# character (tests/test_regex_growth.py).
+_SEPARATOR = re.compile(r"(?<!\s)\s*[>»›/→＞]\s*")
 _KNOWN_PREFIX = re.compile(
     r"^(?:current(?:\s+(?:location|position|page))?|location|position|you\s+are\s+here|"
     r"breadcrumbs?|path|当前位置|位置)\s*[:：]\s*",
@@ -137,8 +140,8 @@ _KNOWN_HEADING = re.compile(
     re.IGNORECASE,
 )
 # Decoration around a heading: "【Related】", "■ Hot", "Related:", "Related (10)".
-_HEADING_TRIM = re.compile(r"^[\s#■□▶►●◆【\[|]+|[\s:：#】\]|]+$")
-_HEADING_COUNT = re.compile(r"\s*[(（]\d+[)）]$")
+_HEADING_TRIM = re.compile(r"^[\s#■□▶►●◆【\[|]+|(?<![\s:：#】\]|])[\s:：#】\]|]+$")
+_HEADING_COUNT = re.compile(r"(?<!\s)\s*[(（]\d+[)）]$")
 _BULLET = re.compile(r"^[-–•*·▪◦‣►]\s+")
 _NUMBERED = re.compile(r"^(?P<n>\d{1,2})[.)]\s+")
 # A line that ends like a sentence: a full stop (not an ellipsis), then closing quotes.
