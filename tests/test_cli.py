@@ -19,11 +19,22 @@ from dateline.store.schema import upgrade
 DATELINE = shutil.which("dateline", path=str(Path(sys.executable).parent)) or "dateline"
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+def run(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    input_text: str | None = None,
+):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
     full_env.update({"COLUMNS": "120", "NO_COLOR": "1"}, **(env or {}))
     return subprocess.run(
-        [DATELINE, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
+        [DATELINE, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+        input=input_text,
     )
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 
-from dateline.cli.common import console, get_settings, make_store
+from dateline.cli.common import console, fail, get_settings, make_store
+from dateline.errors import DatelineError
 from dateline.settings import Settings
+from dateline.store.backup import backup, restore
 from dateline.store.schema import schema_status, upgrade
 
-app = typer.Typer(help="Database schema: status and upgrade.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database: schema status and upgrade, backup and restore.", no_args_is_help=True
+)
 
 
 def _missing_sqlite_file(settings: Settings) -> Path | None:
@@ -67,3 +72,52 @@ def upgrade_cmd() -> None:
         console.print(f"{store.display_url}: at revision {schema_status(store).current}")
     finally:
         store.dispose()
+
+
+@app.command("backup")
+def backup_cmd(
+    path: Annotated[Path, typer.Argument(help="The backup file to write (replaced if there).")],
+) -> None:
+    """Write a consistent copy of the database while it is in use: SQLite's online backup
+    API, or pg_dump's custom format for PostgreSQL."""
+    store = make_store(get_settings())
+    try:
+        done = backup(store, path)
+    except DatelineError as exc:
+        raise fail(exc.message) from exc
+    finally:
+        store.dispose()
+    console.print(
+        f"backed up {store.display_url} (revision {done.revision or 'none'}) to {done.path} "
+        f"({done.bytes:,} bytes)",
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    path: Annotated[Path, typer.Argument(help="A file written by `dateline db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the database without asking.")
+    ] = False,
+) -> None:
+    """Replace the whole database with a backup (all or nothing). Stop the site, crawlers
+    and ingests first; run `dateline db upgrade` after restoring an older backup."""
+    settings = get_settings()
+    store = make_store(settings)
+    try:
+        if not yes and not typer.confirm(
+            f"Replace everything in {store.display_url} with {path}?", default=False
+        ):
+            raise typer.Exit(1)
+        done = restore(store, path)
+        current = schema_status(store)
+    except DatelineError as exc:
+        raise fail(exc.message) from exc
+    finally:
+        store.dispose()
+    note = "" if current.up_to_date else f"; run `dateline db upgrade` (code needs {current.head})"
+    console.print(
+        f"restored {store.display_url} from {done.path}: revision {done.revision or 'none'}{note}",
+        highlight=False,
+    )
