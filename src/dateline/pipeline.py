@@ -71,16 +71,35 @@ def _failed(where: str, error: InputError) -> ItemReport:
     return ItemReport(where=where, status=FAILED, error=error.message, error_code=error.code)
 
 
+ItemHook = Callable[[ItemReport], None]
+
+
 def ingest_one(
-    target: str, store: Store, settings: Settings, *, on_stage: StageHook | None = None
+    target: str,
+    store: Store,
+    settings: Settings,
+    *,
+    on_stage: StageHook | None = None,
+    on_item: ItemHook | None = None,
 ) -> list[ItemReport]:
-    """Ingest one file or URL; every item gets a report, none raises an InputError."""
+    """Ingest one file or URL; every item gets a report, none raises an InputError.
+
+    ``on_item`` sees each item's report as soon as it is settled: after its commit for a
+    stored item, so a caller that prints it acknowledges only what is in the store.
+    """
     # 1. load: bytes, where they came from, what kind of document they are
     try:
         raw = load(target, settings)
     except InputError as exc:
-        return [_failed(target, exc)]
-    return ingest_document(raw, store, on_stage=on_stage)
+        return _told([_failed(target, exc)], on_item)
+    return ingest_document(raw, store, on_stage=on_stage, on_item=on_item)
+
+
+def _told(reports: list[ItemReport], on_item: ItemHook | None) -> list[ItemReport]:
+    if on_item is not None:
+        for report in reports:
+            on_item(report)
+    return reports
 
 
 def ingest_document(
@@ -89,22 +108,24 @@ def ingest_document(
     *,
     on_stage: StageHook | None = None,
     on_article: Callable[[ExtractedArticle], None] | None = None,
+    on_item: ItemHook | None = None,
 ) -> list[ItemReport]:
     """Steps 2 and 3 for a document already loaded (the crawler fetches its own);
-    ``on_article`` sees each extracted item before it is stored."""
+    ``on_article`` sees each extracted item before it is stored, ``on_item`` each report
+    once settled (a stored item's after its commit)."""
     reports: list[ItemReport] = []
     # 2. extract, item by item (a container yields failures for its bad items)
     try:
         for item in extract_document(raw):
             if isinstance(item, ItemFailure):
-                reports.append(_failed(item.where, item.error))
+                reports.extend(_told([_failed(item.where, item.error)], on_item))
                 continue
             if on_article is not None:
                 on_article(item)
             # 3. store, one transaction per item
-            reports.append(_store_item(item, raw, store, on_stage))
+            reports.extend(_told([_store_item(item, raw, store, on_stage)], on_item))
     except InputError as exc:
-        reports.append(_failed(raw.origin, exc))
+        reports.extend(_told([_failed(raw.origin, exc)], on_item))
     return reports
 
 
@@ -139,15 +160,17 @@ def ingest_many(
     settings: Settings,
     *,
     on_input: Callable[[str, list[ItemReport]], None] | None = None,
+    on_item: ItemHook | None = None,
     expanded: list[str] | None = None,
 ) -> IngestReport:
-    """Ingest files, directories, globs and URLs; the report says what happened to each item."""
+    """Ingest files, directories, globs and URLs; the report says what happened to each item
+    (``on_item``: as it happens, a stored item's after its commit)."""
     report = IngestReport()
     if expanded is None:
         expanded, errors = expand_inputs(targets)
-        report.items.extend(_failed(where, error) for where, error in errors)
+        report.items.extend(_told([_failed(w, e) for w, e in errors], on_item))
     for target in expanded:
-        items = ingest_one(target, store, settings)
+        items = ingest_one(target, store, settings, on_item=on_item)
         report.items.extend(items)
         if on_input is not None:
             on_input(target, items)

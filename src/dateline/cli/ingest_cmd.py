@@ -34,7 +34,8 @@ def ingest(
         bool, typer.Option("--quiet", "-q", help="Only the summary (and any failures).")
     ] = False,
 ) -> None:
-    """Ingest news into the store, listing each item; exits 1 if any item failed."""
+    """Ingest news into the store, listing each item as it is stored (a line is printed once
+    its item is committed); exits 1 if any item failed."""
     settings = get_settings()
     expanded, errors = expand_inputs(targets)
     with open_store(settings) as store:
@@ -57,13 +58,22 @@ def ingest(
         ) as progress:
             task = progress.add_task("ingesting", total=len(expanded))
 
-            def advance(target: str, items: list[ItemReport]) -> None:
-                if not quiet:
-                    for item in items:
-                        print_item(item, progress.console)
+            def advance(target: str, _items: list[ItemReport]) -> None:
                 progress.update(task, advance=1, description=f"ingesting {target[-40:]}")
 
-            batch = ingest_many(targets, store, settings, on_input=advance, expanded=expanded)
+            def acknowledge(item: ItemReport) -> None:
+                # printed once its commit is done: a line on screen is an item in the store
+                if not quiet:
+                    print_item(item, progress.console)
+
+            batch = ingest_many(
+                targets,
+                store,
+                settings,
+                on_input=advance,
+                on_item=acknowledge,
+                expanded=expanded,
+            )
         report.items.extend(batch.items)
         touched = sorted(
             {
