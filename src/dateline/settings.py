@@ -101,6 +101,17 @@ def _parse_positive_int(raw: Any) -> int:
     return value
 
 
+def _parse_budget(raw: Any) -> str:
+    """``READER,IP``: requests per minute per reader cookie and per client address (0: no
+    limit on that side); canonical form ``"30,600"``."""
+    parts = [p.strip() for p in _parse_str(raw).split(",")]
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError(
+            f"expected two whole numbers per minute, READER,IP (like 30,600), got {raw!r}"
+        )
+    return f"{int(parts[0])},{int(parts[1])}"
+
+
 def _parse_networks(raw: Any) -> str:
     """Comma-separated CIDRs, each checked (``ipaddress``); their canonical forms, joined."""
     parts = [p.strip() for p in _parse_str(raw).split(",") if p.strip()]
@@ -254,6 +265,61 @@ REGISTRY: tuple[Setting, ...] = (
         "How long a crawler's claim on a subscription lasts without a heartbeat: a killed "
         "crawler's subscriptions are polled by another one after at most this long.",
         "float",
+    ),
+    Setting(
+        "limit_reactions",
+        _parse_budget,
+        "30,600",
+        "Reactions per minute, per reader and per client address (READER,IP; 0: no limit). "
+        "Each web worker keeps its own budget: with N workers a client may reach N times it.",
+        "str",
+    ),
+    Setting(
+        "limit_search",
+        _parse_budget,
+        "30,600",
+        "Searches (page and API) per minute, per reader and per client address (READER,IP).",
+        "str",
+    ),
+    Setting(
+        "limit_api",
+        _parse_budget,
+        "300,3000",
+        "Other /api/ requests per minute, per reader and per client address (READER,IP).",
+        "str",
+    ),
+    Setting(
+        "limit_controls",
+        _parse_budget,
+        "30,600",
+        "Reader controls (less like this, mute, pause, reset, clear history) per minute, per "
+        "reader and per client address (READER,IP).",
+        "str",
+    ),
+    Setting(
+        "views_per_ip_hour",
+        _parse_non_negative_int,
+        30,
+        "Views one client address can add to one article per hour, however many cookies it "
+        "presents (per web worker; 0: no bound). Bounds inflation by cookie resets.",
+        "int",
+    ),
+    Setting(
+        "reactions_per_ip_day",
+        _parse_non_negative_int,
+        30,
+        "Reaction toggles one client address can make on one article per day, however many "
+        "cookies it presents (per web worker; 0: no bound).",
+        "int",
+    ),
+    Setting(
+        "limit_exempt_networks",
+        _parse_networks,
+        "127.0.0.1/32, ::1/128",
+        "Client addresses that stand for many readers (a reverse proxy on this machine that "
+        "does not forward the client's address): per-address budgets and bounds skip them, "
+        "per-reader ones still apply. Behind a proxy, forward X-Forwarded-For instead.",
+        "str",
     ),
     Setting(
         "enrich_on_ingest",

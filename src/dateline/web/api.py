@@ -59,7 +59,10 @@ def no_shared_cache(response: Response) -> None:
     response.headers["cache-control"] = PRIVATE_CACHE
 
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_shared_cache)])
+# every route is rate limited (web.ratelimit): each may answer 429 with Retry-After
+router = APIRouter(
+    prefix="/api/v1", dependencies=[Depends(no_shared_cache)], responses=error_responses(429)
+)
 
 ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="An article id.")]
 Category = Annotated[
@@ -187,6 +190,7 @@ def react(
         exists = session.get(Article, article_id) is not None
     if not exists:
         raise NotFound(f"No article {article_id}.")
+    site.check_reaction_bound(reader, article_id)
     reacted, count = toggle_reaction(site.store, reader.reader_id, article_id, site.now())
     site.invalidate_article(article_id, reader.reader_id)
     return m.ReactionOut(article_id=article_id, reacted=reacted, count=count)

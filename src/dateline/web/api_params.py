@@ -40,6 +40,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Missing or invalid CSRF token.",
         404: "No such article or source.",
         422: "Invalid parameter.",
+        429: "Too many requests from this reader or address (see Retry-After).",
     }
     return {s: {"model": ErrorOut, "description": text[s]} for s in statuses}
 

@@ -20,9 +20,11 @@ from dateline.errors import DatelineError
 from dateline.settings import Settings
 from dateline.store.db import Store
 from dateline.web import api, api_docs, controls, feeds, gctune, info_pages, intel_pages, pages
+from dateline.web.count_bound import TooManyRequests
 from dateline.web.fastpath import FastPath
 from dateline.web.first_view import FirstViews
 from dateline.web.maintenance import Maintenance
+from dateline.web.ratelimit import RateLimits, budgets_from
 from dateline.web.security import SecurityHeaders
 from dateline.web.site import Site
 
@@ -98,6 +100,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_docs.router)
     _install_error_handlers(app, site)
+    # Inside the security headers, so a 429 carries them too.
+    app.add_middleware(
+        RateLimits,
+        budgets=budgets_from(settings),
+        exempt_networks=settings.limit_exempt_networks,
+    )
     app.add_middleware(SecurityHeaders)
     # Answers cached article and home pages without the framework's machinery.
     app.add_middleware(FastPath, site=site)
@@ -109,9 +117,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 def _install_error_handlers(app: FastAPI, site: Site) -> None:
     @app.exception_handler(DatelineError)
     async def dateline_error(request: Request, exc: DatelineError) -> Response:
-        return site.error_response(
+        response = site.error_response(
             request, exc.http_status, _title(exc.http_status), exc.message, exc.code
         )
+        if isinstance(exc, TooManyRequests):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -144,6 +155,7 @@ def _title(status: int) -> str:
         403: "Forbidden",
         422: "Invalid request",
         405: "Method not allowed",
+        429: "Too many requests",
     }.get(status, "Error")
 
 

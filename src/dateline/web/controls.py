@@ -36,7 +36,9 @@ from dateline.web.security import csrf_ok
 from dateline.web.site import Site
 
 router = APIRouter()
-api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_shared_cache)])
+api_router = APIRouter(
+    prefix="/api/v1", dependencies=[Depends(no_shared_cache)], responses=error_responses(429)
+)
 FORBIDDEN = "This form expired or did not come from this site. Reload the page and try again."
 KINDS = {"source": ctl.MUTE_SOURCE, "category": ctl.MUTE_CATEGORY}
 

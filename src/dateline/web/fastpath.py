@@ -121,17 +121,17 @@ class FastPath:
         bot = self._is_bot(user_agent)
         site = self.site
         raw = cookie_value(cookie_header) if cookie_header else None
+        client = scope.get("client")
+        ip = client[0] if client else ""
         if raw is not None:
             # The only shape new_reader_id makes: anything else (quoted, forged) goes the
             # normal way, which ignores it exactly as it always did.
             if not valid_reader_id(raw):
                 return None
-            return ReaderContext(raw, False, reader_key(raw), bot, site.secure_cookies)
-        client = scope.get("client")
-        ip = client[0] if client else ""
+            return ReaderContext(raw, False, reader_key(raw), bot, site.secure_cookies, ip)
         key = cookieless_key(ip, user_agent, site.secret)
         return ReaderContext(
-            None if bot else new_reader_id(), not bot, key, bot, site.secure_cookies
+            None if bot else new_reader_id(), not bot, key, bot, site.secure_cookies, ip
         )
 
     def _is_bot(self, user_agent: str | None) -> bool:

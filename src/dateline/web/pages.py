@@ -126,6 +126,7 @@ async def react(
     if cached is None:
         raise NotFound(f"No article {article_id}.")
     assert reader.reader_id is not None
+    site.check_reaction_bound(reader, article_id)
     reacted, count = await run_in_threadpool(
         toggle_reaction, site.store, reader.reader_id, article_id, site.now()
     )

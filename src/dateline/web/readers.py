@@ -53,13 +53,13 @@ def reader_context(request: Request, site: ReaderSite) -> ReaderContext:
     user_agent = request.headers.get("user-agent")
     bot = is_bot(user_agent)
     raw = request.cookies.get(COOKIE)
+    ip = request.client.host if request.client else ""
     if raw and valid_reader_id(raw):
-        ctx = ReaderContext(raw, False, reader_key(raw), bot, site.secure_cookies)
+        ctx = ReaderContext(raw, False, reader_key(raw), bot, site.secure_cookies, ip)
     else:
-        ip = request.client.host if request.client else ""
         key = cookieless_key(ip, user_agent, site.secret)
         ctx = ReaderContext(
-            None if bot else new_reader_id(), not bot, key, bot, site.secure_cookies
+            None if bot else new_reader_id(), not bot, key, bot, site.secure_cookies, ip
         )
     request.scope["dateline.reader"] = ctx
     return ctx

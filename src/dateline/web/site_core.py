@@ -40,8 +40,10 @@ from dateline.web.article_meta import json_ld
 from dateline.web.cache import Refresher, TTLCache
 from dateline.web.catalog import Catalog
 from dateline.web.contexts import ListEntry, carrier_flag
+from dateline.web.count_bound import CountBound, TooManyRequests
 from dateline.web.page_parts import CachedArticle, Item, list_items
 from dateline.web.seen_views import SeenViews
+from dateline.web.viewer import ReaderContext
 
 # A shared article page depends only on the corpus (its text, carriers, Related list and
 # the section counts): it is dropped when the catalog sees the corpus change, and after
@@ -95,6 +97,13 @@ class SiteCore:
         self.catalog.listeners.append(self._corpus_changed)
         self.events = EventBuffer(store, flush_seconds=settings.event_flush_seconds)
         self.seen_views = SeenViews()
+        # what one client address can add to one article, whatever cookies it shows
+        self.view_bound = CountBound(
+            settings.views_per_ip_hour, 3600, settings.limit_exempt_networks
+        )
+        self.reaction_bound = CountBound(
+            settings.reactions_per_ip_day, 86400, settings.limit_exempt_networks
+        )
         self.templates = Environment(
             loader=PackageLoader("dateline.web", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -124,6 +133,18 @@ class SiteCore:
             reload()  # the rankers' corpus arrays, before any page is rebuilt from them
         self.skeletons.clear()
         self.pages.clear()
+
+    # --- abuse -------------------------------------------------------------------------------
+
+    def check_reaction_bound(self, reader: ReaderContext, article_id: int) -> None:
+        """Raise :class:`TooManyRequests` when this reader's address has toggled reactions
+        on this article ``reactions_per_ip_day`` times today (:mod:`.count_bound`)."""
+        at = time.time()
+        if not self.reaction_bound.allow(reader.address, article_id, at):
+            raise TooManyRequests(
+                "Too many reactions to this article from your network today.",
+                retry_after=self.reaction_bound.retry_after(at),
+            )
 
     # --- navigation ------------------------------------------------------------------------
 

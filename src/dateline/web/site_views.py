@@ -38,7 +38,9 @@ class ViewRecording(SiteCore):
         now = self.now() if at is None else at
         known = None if reader.new else reader.reader_id
         key = reader.viewer_key
-        if self.seen_views.first(article_id, key, now):
+        if self.seen_views.first(article_id, key, now) and self.view_bound.allow(
+            reader.address, article_id, now.timestamp()
+        ):
             self.events.record_view(article_id, key, known, now)
             if reader.reader_id:
                 # the reader's next page knows this read before the view is flushed

@@ -21,3 +21,4 @@ class ReaderContext:
     viewer_key: str
     bot: bool
     secure: bool = False
+    address: str = ""  # the client's address: what one address adds is bounded
