@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,59 @@ def client(live_site, headers: dict[str, str] | None = None) -> httpx.Client:
         follow_redirects=False,
         headers={"User-Agent": BROWSER_UA, **(headers or {})},
     )
+
+
+def from_address(
+    base: str, address: str, cookie: str | None = None, timeout: float = 10
+) -> httpx.Client:
+    """A browser-like client whose connections come from ``address`` (127.0.0.x: each
+    address is a machine of its own to the site's per-address limits)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(
+        base_url=base,
+        transport=transport,
+        cookies={"dl_reader": cookie} if cookie else None,
+        headers={"User-Agent": BROWSER_UA},
+        timeout=timeout,
+    )
+
+
+@contextlib.contextmanager
+def dateline_serve(env: dict[str, str], workers: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+    """``dateline serve`` in a process of its own on a free port; ``proc.base`` is its URL."""
+    import os
+    import socket
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")} | env
+    command = [str(Path(sys.executable).parent / "dateline"), "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proc.base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(proc.base + "/healthz", timeout=1).status_code == 200:  # type: ignore[attr-defined]
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
 
 
 def read_seed(path: Path, settings) -> ExtractedArticle:

@@ -6,19 +6,17 @@ from distinct loopback addresses (127.0.0.x) as distinct machines would.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from browser_util import READER_UA
 from conftest import _serve_in_thread
 from dateline.web.ratelimit import TokenBuckets, classify
+from http_util import dateline_serve, from_address
+from test_cli import run
 
 BUDGETS = {
     "limit_search": "3,0",
@@ -37,12 +35,7 @@ def minted_cookie() -> str:
 
 
 def client(base: str, address: str, cookie: str | None = None) -> httpx.Client:
-    transport = httpx.HTTPTransport(local_address=address)
-    cookies = {"dl_reader": cookie} if cookie else None
-    headers = {"User-Agent": READER_UA}  # httpx's own is a bot's: never counted
-    return httpx.Client(
-        base_url=base, transport=transport, cookies=cookies, headers=headers, timeout=10
-    )
+    return from_address(base, address, cookie)
 
 
 @pytest.fixture(scope="module")
@@ -201,41 +194,6 @@ def views_of(site, article_id: int) -> int:
 # --- several workers ------------------------------------------------------------------------------
 
 
-@contextmanager
-def serving(tmp_path: Path, workers: int, env: dict[str, str]):
-    from test_cli import DATELINE, run
-
-    assert run("ingest", str(tmp_path / "a.jsonl"), env=env).returncode == 0
-    import os
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    full = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")} | env
-    proc = subprocess.Popen(
-        [DATELINE, "serve", "--port", str(port), "--workers", str(workers)],
-        env=full,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def test_with_two_workers_an_address_gets_at_most_twice_its_budget(tmp_path):
     (tmp_path / "a.jsonl").write_text(
         json.dumps({"url": "https://x.example/1", "title": "One", "body": "Some text here."})
@@ -247,10 +205,11 @@ def test_with_two_workers_an_address_gets_at_most_twice_its_budget(tmp_path):
         "DATELINE_ENRICH_ON_INGEST": "false",
         "DATELINE_LIMIT_API": "0,5",
     }
-    with serving(tmp_path, 2, env) as base:
+    assert run("ingest", str(tmp_path / "a.jsonl"), env=env).returncode == 0
+    with dateline_serve(env, workers=2) as server:
         statuses = []
         for _ in range(40):  # a new connection each time: the kernel spreads them
-            with client(base, "127.0.0.29") as c:
+            with client(server.base, "127.0.0.29") as c:
                 statuses.append(c.get("/api/v1/categories").status_code)
     accepted = statuses.count(200)
     assert 5 <= accepted <= 10, statuses  # the documented total: workers x budget
