@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "demo_readers": [],
     "ingest": [],
     "regex_growth": [],
+    "crash_cycles": [],
 }
 
 
