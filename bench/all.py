@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "ingest": [],
     "regex_growth": [],
     "crash_cycles": [],
+    "soak": [],
 }
 
 
