@@ -6,6 +6,7 @@ from distinct loopback addresses (127.0.0.x) as distinct machines would.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from types import SimpleNamespace
@@ -233,6 +234,18 @@ STATE_CHANGES = {
 }
 
 
+# The operator's routes: a bearer token, never a cookie (tests/test_admin.py).
+ADMIN_ROUTES = {
+    ("POST", "/api/v1/admin/articles/{article_id}/hide"),
+    ("POST", "/api/v1/admin/articles/{article_id}/unhide"),
+    ("POST", "/api/v1/admin/stories/{story_id}/merge"),
+    ("POST", "/api/v1/admin/stories/{story_id}/split"),
+    ("POST", "/api/v1/admin/sources/{source_id}/kind"),
+    ("POST", "/api/v1/admin/subscriptions/{subscription_id}/pause"),
+    ("DELETE", "/api/v1/admin/subscriptions/{subscription_id}"),
+}
+
+
 def test_every_state_change_needs_the_readers_csrf_token(site):
     """Found, not listed: every non-GET route of the app is here (a new one fails this test
     until it is added), is refused without the token or with another reader's, and works
@@ -246,7 +259,14 @@ def test_every_state_change_needs_the_readers_csrf_token(site):
         for method in getattr(route, "methods", set()) or set()
         if method not in ("GET", "HEAD")
     }
-    assert routes == set(STATE_CHANGES), routes ^ set(STATE_CHANGES)
+    assert routes == set(STATE_CHANGES) | ADMIN_ROUTES, routes ^ (set(STATE_CHANGES) | ADMIN_ROUTES)
+    for number, (method, template) in enumerate(sorted(ADMIN_ROUTES)):
+        # a reader's cookie and CSRF token are no admin's token
+        with client(site.url, f"127.0.0.{80 + number}", minted_cookie()) as c:
+            token = csrf_from_page(c, site.article["url"])
+            path = re.sub(r"\{[a-z_]+\}", "1", template)
+            sent = c.request(method, path, json={}, headers={"X-CSRF-Token": token})
+        assert sent.status_code == 403, (path, sent.status_code)
     article_id = str(site.article["id"])
     for number, ((method, template), body) in enumerate(sorted(STATE_CHANGES.items())):
         path = template.replace("{article_id}", article_id)

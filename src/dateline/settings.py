@@ -112,6 +112,13 @@ def _parse_budget(raw: Any) -> str:
     return f"{int(parts[0])},{int(parts[1])}"
 
 
+def _parse_admin_token(raw: Any) -> str:
+    token = _parse_str(raw).strip()
+    if token and len(token) < 32:
+        raise ValueError("must be empty (admin API off) or at least 32 characters")
+    return token
+
+
 def _parse_networks(raw: Any) -> str:
     """Comma-separated CIDRs, each checked (``ipaddress``); their canonical forms, joined."""
     parts = [p.strip() for p in _parse_str(raw).split(",") if p.strip()]
@@ -356,6 +363,16 @@ REGISTRY: tuple[Setting, ...] = (
         "",
         "Key for CSRF tokens and hashing cookieless clients. Empty: generated once into "
         "$DATELINE_DATA_DIR/secret.key.",
+        "str",
+        secret=True,
+    ),
+    Setting(
+        "admin_token",
+        _parse_admin_token,
+        "",
+        "Bearer token of the admin API (/api/v1/admin: hide articles, merge and split "
+        "stories, mark sources, pause subscriptions); at least 32 characters. Empty: the "
+        "admin API is off (`dateline admin` works without it).",
         "str",
         secret=True,
     ),

@@ -6,6 +6,7 @@ import typer
 
 from dateline import __version__
 from dateline.cli import (
+    admin_cmd,
     db_cmd,
     eval_cmd,
     events_cmd,
@@ -42,6 +43,7 @@ app.command("crawl")(crawl_command)
 app.command("backfill")(backfill_command)
 app.add_typer(sources_cmd.app, name="sources")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(admin_cmd.app, name="admin")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(eval_cmd.app, name="eval")
 app.add_typer(stories_cmd.app, name="stories")

@@ -40,7 +40,7 @@ from dateline.store.models import (
     Source,
     Story,
 )
-from dateline.store.queries import category_label, sort_date
+from dateline.store.queries import category_label, shown, sort_date
 
 # Rows fetched per round trip while loading (bounded memory on the driver side).
 FETCH = 5000
@@ -148,7 +148,7 @@ def load_corpus_index(session: Session) -> CorpusIndex:
             )
             .join(Page, Page.id == Article.lead_page_id)
             .join(Source, Source.id == Page.source_id)
-            .where(Article.superseded_by_id.is_(None))
+            .where(shown())
             .order_by(Article.id)
             .execution_options(yield_per=FETCH)
         ).all()

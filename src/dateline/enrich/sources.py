@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from dateline.enrich.source_signals import category_is_wrong, links_unrelated
 from dateline.store.lead import TRUSTED_SCORE
 from dateline.store.models import Article, Page, Source
+from dateline.store.moderation import OPERATOR_SCORES
 from dateline.store.sites import host_of
 
 # Weights of the rates; they sum to 1. Fake dates mislead readers most; a wrong category
@@ -71,6 +72,8 @@ def wire_agency_of(source: Source) -> str | None:
 
 def is_wire_own(source: Source, agency: str | None) -> bool:
     """Whether this source is the wire that wrote ``agency``'s copy (not a republisher)."""
+    if source.operator_kind is not None:  # the operator said what it is
+        return source.operator_kind == "wire" and agency is not None
     if agency is None:
         return False
     host_agency = wire_agency_of(source)
@@ -147,8 +150,12 @@ def score_sources(session: Session, now: datetime) -> dict[int, float]:
     scores: dict[int, float] = {}
     for source_id, tally in tallies.items():
         source = sources[source_id]
-        source.score_details = _details(tally)
-        source.score = scores[source_id] = source.score_details["score"]
+        details = _details(tally)
+        if source.operator_kind in OPERATOR_SCORES:  # the operator's word beats the measures
+            details["score"] = OPERATOR_SCORES[source.operator_kind]
+            details["operator"] = f"marked a {source.operator_kind} by the site's operator"
+        source.score_details = details
+        source.score = scores[source_id] = details["score"]
         source.scored_at = now
     session.flush()
     return scores

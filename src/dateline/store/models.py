@@ -60,6 +60,8 @@ class Source(Base):
     # The measured rates behind the score and a human-readable reason for each.
     score_details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     scored_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # "wire" or "farm" when the operator said so (store.moderation): it overrides the score.
+    operator_kind: Mapped[str | None] = mapped_column(String(16))
 
     pages: Mapped[list[Page]] = relationship(back_populates="source")
 
@@ -97,6 +99,9 @@ class Article(Base):
     # The carrier whose headline, text, byline, source and claims speak for the article
     # (migration 0009; chosen by store.lead). No foreign key: pages reference articles.
     lead_page_id: Mapped[int | None] = mapped_column(IdType)
+    # Set when the operator hid it (store.moderation): out of every list, its page 410.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(String(255))
 
     pages: Mapped[list[Page]] = relationship(back_populates="article")
 

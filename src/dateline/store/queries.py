@@ -253,8 +253,9 @@ def _carrier(p: Page, s: Source) -> Carrier:
 
 
 def get_article(session: Session, article_id: int) -> ArticleDetail | None:
+    """The article with its carriers; None when there is none, or the operator hid it."""
     article = session.get(Article, article_id)
-    if article is None:
+    if article is None or article.hidden_at is not None:
         return None
     pages = _carrier_rows(session, article_id)
     if not pages:
@@ -370,6 +371,15 @@ class ListFilter:
     exclude_ids: frozenset[int] = frozenset()
 
 
+def shown() -> ColumnElement[bool]:
+    """Articles readers may see: the canonical ones the operator has not hidden.
+
+    Every list, search, feed, sitemap and the rank stage's corpus use it; the pipeline
+    does not (a hidden article still takes its copies, so they stay hidden with it).
+    """
+    return and_(Article.superseded_by_id.is_(None), Article.hidden_at.is_(None))
+
+
 def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...]]:
     """Articles with their lead page's source and claimed category, newest first."""
     filters = filters or ListFilter()
@@ -389,7 +399,7 @@ def summaries_query(filters: ListFilter | None = None) -> Select[*tuple[Any, ...
         )
         .join(Page, Page.id == Article.lead_page_id)
         .join(Source, Source.id == Page.source_id)
-        .where(Article.superseded_by_id.is_(None))
+        .where(shown())
     )
     if filters.category is not None:
         query = query.where(category_condition(filters.category))
@@ -469,7 +479,7 @@ def categories(session: Session) -> list[tuple[str, int]]:
         select(Article.category, Page.claimed_category, func.count())
         .select_from(Article)
         .join(Page, Page.id == Article.lead_page_id)
-        .where(Article.superseded_by_id.is_(None))
+        .where(shown())
         .group_by(Article.category, Page.claimed_category)
     ).all()
     totals: dict[str, int] = {}

@@ -302,7 +302,7 @@ def _search_sqlite(
         text(
             f"SELECT a.id, a.title, a.published_at, {score} AS score"  # noqa: S608
             " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
-            f" WHERE articles_fts MATCH :match AND a.superseded_by_id IS NULL{keyset}"
+            f" WHERE articles_fts MATCH :match AND a.superseded_by_id IS NULL AND a.hidden_at IS NULL{keyset}"
             " ORDER BY score DESC, a.id LIMIT :limit"
         ).columns(**_ROW_TYPES),
         params,
@@ -368,7 +368,7 @@ def _search_postgresql(
     # the costly part.
     sql = (
         f"WITH ranked AS (SELECT a.id, {score} AS score FROM articles a"  # noqa: S608
-        f" WHERE a.search_vector @@ {tsquery} AND a.superseded_by_id IS NULL),"
+        f" WHERE a.search_vector @@ {tsquery} AND a.superseded_by_id IS NULL AND a.hidden_at IS NULL),"
         f" page AS (SELECT id, score FROM ranked WHERE TRUE{keyset}"
         " ORDER BY score DESC, id LIMIT :limit)"
         " SELECT a.id, a.title, a.published_at, p.score,"

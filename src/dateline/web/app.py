@@ -19,7 +19,17 @@ from dateline import __version__
 from dateline.errors import DatelineError
 from dateline.settings import Settings
 from dateline.store.db import Store
-from dateline.web import api, api_docs, controls, feeds, gctune, info_pages, intel_pages, pages
+from dateline.web import (
+    admin,
+    api,
+    api_docs,
+    controls,
+    feeds,
+    gctune,
+    info_pages,
+    intel_pages,
+    pages,
+)
 from dateline.web.count_bound import TooManyRequests
 from dateline.web.fastpath import FastPath
 from dateline.web.first_view import FirstViews
@@ -98,6 +108,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(intel_pages.router)
     app.include_router(api.router)
+    app.include_router(admin.router)
     app.include_router(api_docs.router)
     _install_error_handlers(app, site)
     # Inside the security headers, so a 429 carries them too.

@@ -19,6 +19,7 @@ from dateline.store.queries import (
     ListFilter,
     has_date,
     latest,
+    shown,
     summaries_by_id,
 )
 from dateline.web.contexts import to_jsonable
@@ -59,7 +60,7 @@ def story_page(site: Site, story_id: int) -> StoryPage | None:
         if story is None or story.merged_into is not None:
             return None
         items, _ = latest(session, limit=STORY_TIMELINE_SIZE, filters=ListFilter(story_id=story_id))
-        members = (Article.story_id == story_id, Article.superseded_by_id.is_(None))
+        members = (Article.story_id == story_id, shown())
         ends = [
             session.scalar(select(Article.id).where(*members, has_date).order_by(o).limit(1))
             for o in (Article.published_at.asc(), Article.published_at.desc())

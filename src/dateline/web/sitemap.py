@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dateline.store.models import Article
-from dateline.store.queries import slugify
+from dateline.store.queries import shown, slugify
 from dateline.web.feed_data import article_path, horizon
 from dateline.web.feed_xml import rfc3339
 
@@ -49,7 +49,7 @@ def parts(session: Session) -> list[SitemapPart]:
     number = ((Article.id - 1) // span).label("part")
     rows = session.execute(
         select(number, func.count(), func.max(Article.first_seen_at))
-        .where(Article.superseded_by_id.is_(None))
+        .where(shown())
         .group_by(number)
         .order_by(number)
     ).all()
@@ -90,7 +90,7 @@ def urlset(
     """A urlset of ``site_paths`` and the articles (all, or ids in ``id_range``)."""
     query = (
         select(Article.id, Article.title, Article.published_at, Article.first_seen_at)
-        .where(Article.superseded_by_id.is_(None))
+        .where(shown())
         .order_by(Article.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
