@@ -30,6 +30,18 @@ def shared_path(relative: str) -> Path:
     return path
 
 
+def cli_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``dateline`` command in a test: this test's store and data
+    folder, enrichment off (NER and embeddings are tested where they matter), and
+    ``extra`` settings by their variable names."""
+    return {
+        "DATELINE_DATABASE_URL": database_url,
+        "DATELINE_DATA_DIR": str(tmp_path / "data"),
+        "DATELINE_ENRICH_ON_INGEST": "false",
+        **extra,
+    }
+
+
 def _test_settings(tmp_path, **overrides):
     from dateline.settings import load_settings
 

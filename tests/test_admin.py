@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from conftest import _serve_in_thread
+from conftest import _serve_in_thread, cli_env
 from dateline.clock import utc_now
 from dateline.enrich.sources import is_wire_own, score_sources
 from dateline.enrich.stories.manual import merge_stories, split_story
@@ -218,11 +218,7 @@ def test_the_admin_api_is_off_without_a_token(live_site):
 
 
 def test_the_command_line(database_url, corpus, tmp_path):
-    env = {
-        "DATELINE_DATABASE_URL": database_url,
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-        "DATELINE_ENRICH_ON_INGEST": "false",
-    }
+    env = cli_env(database_url, tmp_path)
     assert run("ingest", str(corpus), env=env).returncode == 0
     hidden = run("admin", "hide", "1", "--reason", "test", env=env)
     assert hidden.returncode == 0 and "article 1 hidden" in hidden.stdout, hidden.stderr

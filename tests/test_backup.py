@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from conftest import cli_env
 from dateline.store.backup import BackupError, backup, restore
 from dateline.store.models import Source
 from dateline.store.schema import schema_status
@@ -107,11 +108,7 @@ def test_restore_refuses_another_programs_sqlite_database(tmp_path, settings):
 
 
 def test_the_command_line_backs_up_and_restores(database_url, tmp_path: Path, seeds_dir):
-    env = {
-        "DATELINE_DATABASE_URL": database_url,
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-        "DATELINE_ENRICH_ON_INGEST": "false",
-    }
+    env = cli_env(database_url, tmp_path)
     assert run("ingest", str(seeds_dir), env=env).returncode == 0
     path = tmp_path / "site.backup"
     made = run("db", "backup", str(path), env=env)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from conftest import cli_env
 from dateline.extract.model import RECORD_FIELDS
 from dateline.store.db import Store
 from dateline.store.schema import upgrade
@@ -40,12 +41,7 @@ def run(
 
 @pytest.fixture
 def env(database_url, tmp_path):
-    # Enrichment (NER, embeddings) is tested where it matters; these runs stay quick.
-    return {
-        "DATELINE_DATABASE_URL": database_url,
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-        "DATELINE_ENRICH_ON_INGEST": "false",
-    }
+    return cli_env(database_url, tmp_path)
 
 
 def test_ingest_summary_and_idempotence(env, seeds_dir):

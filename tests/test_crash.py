@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from conftest import cli_env
 from crash_cycles import CycleLog, check_store, run_cycle, write_corpus
 from dateline.store.db import Store
 
@@ -28,12 +29,7 @@ CYCLES = 20
 @pytest.mark.timeout(900)
 def test_sigkilled_ingest_keeps_every_acknowledged_item_exactly_once(database_url, tmp_path):
     urls = write_corpus(tmp_path / "corpus")
-    env = {
-        "DATELINE_DATABASE_URL": database_url,
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-        "DATELINE_ENRICH_ON_INGEST": "false",
-        "DATELINE_AUTO_MIGRATE": "true",
-    }
+    env = cli_env(database_url, tmp_path, DATELINE_AUTO_MIGRATE="true")
     rng = random.Random(18)
     log = CycleLog()
     for _ in range(CYCLES):
@@ -63,13 +59,9 @@ def test_a_sigkilled_server_keeps_every_acknowledged_reaction(database_url, tmp_
 
     corpus = tmp_path / "corpus"
     write_corpus(corpus, items=6, files=1)
-    env = {
-        "DATELINE_DATABASE_URL": database_url,
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-        "DATELINE_ENRICH_ON_INGEST": "false",
-        "DATELINE_AUTO_MIGRATE": "true",
-        "DATELINE_REACTIONS_PER_IP_DAY": "0",
-    }
+    env = cli_env(
+        database_url, tmp_path, DATELINE_AUTO_MIGRATE="true", DATELINE_REACTIONS_PER_IP_DAY="0"
+    )
     assert run("ingest", str(corpus), env=env).returncode == 0
     tally = Tally()
     ids: list[int] = []

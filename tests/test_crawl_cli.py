@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import LOOPBACK
+from conftest import LOOPBACK, cli_env
 from dateline.crawl.sources import export_opml, import_opml
 from dateline.store.db import Store
 from dateline.store.subscriptions import list_subscriptions
@@ -27,13 +27,12 @@ OPML = b"""<?xml version="1.0"?>
 
 @pytest.fixture
 def env(database_url, tmp_path):
-    return {
-        "DATELINE_DATABASE_URL": database_url,
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-        "DATELINE_ENRICH_ON_INGEST": "false",
-        "DATELINE_FETCH_ALLOW_NETWORKS": LOOPBACK,
-        "DATELINE_CRAWL_HOST_DELAY": "0.1",
-    }
+    return cli_env(
+        database_url,
+        tmp_path,
+        DATELINE_FETCH_ALLOW_NETWORKS=LOOPBACK,
+        DATELINE_CRAWL_HOST_DELAY="0.1",
+    )
 
 
 def test_add_list_crawl_show_pause_resume_remove(env):

@@ -257,9 +257,7 @@ class Poller:
             sub = session.get(Subscription, claim.id)
             if sub is None:  # removed while it was polled
                 return
-            sub.polls += 1
-            sub.last_fetch_at = claim.started
-            sub.last_status = status
+            _note_poll(sub, claim, status)
             sub.last_error = message[:2000]
             if count:
                 sub.error_count += 1
@@ -280,10 +278,8 @@ class Poller:
             sub = session.get(Subscription, claim.id)
             if sub is None:
                 return
-            sub.polls += 1
-            sub.last_fetch_at = claim.started
+            _note_poll(sub, claim, fetched.status)
             sub.last_success_at = now
-            sub.last_status = fetched.status
             sub.last_error = None
             sub.error_count = 0
             if fetched.data is None:
@@ -306,6 +302,13 @@ class Poller:
                 page = session.get(Page, page_id)
                 sub.source_id = page.source_id if page is not None else None
             _unlease(sub, self.crawler_id)
+
+
+def _note_poll(sub: Subscription, claim: Claim, status: int | None) -> None:
+    """What every poll records, whatever came of it."""
+    sub.polls += 1
+    sub.last_fetch_at = claim.started
+    sub.last_status = status
 
 
 def _unlease(sub: Subscription, crawler_id: str) -> None:
