@@ -117,7 +117,7 @@ def test_source_filter_and_source_detail(live_site):
         source_id = first["source_id"]
         source = ok(c.get(f"/api/v1/sources/{source_id}"))
         assert source["id"] == source_id and source["name"] == first["source_name"]
-        assert set(source) == {"id", "name", "home_url", "kind", "score"}
+        assert set(source) == {"id", "name", "lookalike", "home_url", "kind", "score"}
         items = all_pages(c, limit=100, source=source_id)
         assert first["id"] in {i["id"] for i in items}
         for item in items[:5]:
@@ -456,6 +456,13 @@ API_ROUTES = {
     ("post", "/api/v1/reader/controls"),
     ("post", "/api/v1/reader/pause"),
     ("post", "/api/v1/reader/reset"),
+    ("post", "/api/v1/admin/articles/{article_id}/hide"),
+    ("post", "/api/v1/admin/articles/{article_id}/unhide"),
+    ("post", "/api/v1/admin/stories/{story_id}/merge"),
+    ("post", "/api/v1/admin/stories/{story_id}/split"),
+    ("post", "/api/v1/admin/sources/{source_id}/kind"),
+    ("post", "/api/v1/admin/subscriptions/{subscription_id}/pause"),
+    ("delete", "/api/v1/admin/subscriptions/{subscription_id}"),
 }
 
 

@@ -26,7 +26,7 @@ from dateline.web.pages import site_of
 router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
-    responses=error_responses(403, 404, 422, 429),
+    responses=error_responses(400, 403, 404, 422, 429),
 )
 
 
@@ -83,6 +83,7 @@ def hide(request: Request, article_id: Id, body: HideIn, _: Admin) -> Done:
 
 @router.post("/articles/{article_id}/unhide", response_model=Done)
 def unhide(request: Request, article_id: Id, _: Admin) -> Done:
+    """Show a hidden article again, everywhere."""
     with site_of(request).store.write() as session:
         unhide_article(session, article_id)
     return Done(done=f"article {article_id} shown again")
@@ -115,6 +116,7 @@ def source_kind(request: Request, source_id: Id, body: SourceKindIn, _: Admin) -
 
 @router.post("/subscriptions/{subscription_id}/pause", response_model=Done)
 def pause(request: Request, subscription_id: Id, body: PausedIn, _: Admin) -> Done:
+    """Stop polling the subscription for now (``paused``: false resumes it)."""
     with site_of(request).store.write() as session:
         set_paused(session, str(subscription_id), body.paused, utc_now())
     return Done(done=f"subscription {subscription_id} {'paused' if body.paused else 'resumed'}")
