@@ -2,7 +2,7 @@
 
 Usage: ``python bench/crash_cycles.py [--cycles 1000] [--engine sqlite|postgresql] [--gate]``
 
-The suite's procedure (``tests/crash_cycles.py``; 20 cycles per engine in CI) at scale: a
+The suite's procedure (``tests/kill_cycles.py``; 20 cycles per engine in CI) at scale: a
 corpus of 300 distinct JSON-lines items in 6 files, ``DATELINE_ENRICH_ON_INGEST=false``
 so a cycle is not a model load, a kill mostly while items are stored (sometimes during
 start-up). After every kill the store is checked: every acknowledged item (its line
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gate", action="store_true", help="exit 1 on any failed check")
     args = parser.parse_args(argv)
 
-    from crash_cycles import CycleLog, check_store, run_cycle, write_corpus
+    from kill_cycles import CycleLog, check_store, run_cycle, write_corpus
 
     work = Path(tempfile.mkdtemp(prefix="dateline-crash."))
     new_url = _databases(args.engine, work)

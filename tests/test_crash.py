@@ -2,7 +2,7 @@
 
 20 cycles per engine: ``dateline ingest`` over a corpus of 300 distinct items is SIGKILLed
 at a random point (mostly while it stores items, sometimes during start-up), and the store
-is checked after each kill (``crash_cycles.check_store``). A last run, not killed, then
+is checked after each kill (``kill_cycles.check_store``). A last run, not killed, then
 finishes the corpus: every item is in the store exactly once. ``bench/crash_cycles.py``
 runs the same for 1,000 cycles and more.
 """
@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import cli_env
-from crash_cycles import CycleLog, check_store, run_cycle, write_corpus
 from dateline.store.db import Store
+from kill_cycles import CycleLog, check_store, run_cycle, write_corpus
 
 CYCLES = 20
 
