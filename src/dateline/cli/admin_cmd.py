@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from dateline.cli.common import console, fail, get_settings, open_store
 from dateline.clock import utc_now
-from dateline.enrich.stories.manual import merge_stories, split_story
 from dateline.errors import DatelineError
 from dateline.store.moderation import hide_article, mark_source, unhide_article
 
@@ -58,6 +57,8 @@ def merge(
     absorb: Annotated[int, typer.Argument(help="The story whose articles move into it.")],
 ) -> None:
     """Merge two stories; the absorbed one's address redirects to the one kept."""
+    from dateline.enrich.stories.manual import merge_stories  # numpy and more: only here
+
     _run(lambda s: merge_stories(s, keep, absorb), f"story {absorb} merged into {keep}")
 
 
@@ -67,6 +68,8 @@ def split(
     articles: Annotated[list[int], typer.Argument(help="Its articles that move out.")],
 ) -> None:
     """Move some of a story's articles into a new story of their own."""
+    from dateline.enrich.stories.manual import split_story
+
     made: list[int] = []
     _run(
         lambda s: made.append(int(split_story(s, story, articles).id)),
