@@ -66,7 +66,7 @@ def _settings(data: Path, url: str, **extra: Any):  # type: ignore[no-untyped-de
     )
 
 
-def one_process(url: str, source: str, work: Path) -> dict[str, Any]:
+def one_process(url: str, source: str, work: Path, enrich_too: bool = True) -> dict[str, Any]:
     """Ingest then enrich in this process; stage seconds and the peak RSS."""
     from dateline.enrich import dedup
     from dateline.enrich.embed import embed_texts, ensure_vectors
@@ -106,13 +106,14 @@ def one_process(url: str, source: str, work: Path) -> dict[str, Any]:
         dedup.signature_of(article.paragraphs)
     signature_s = time.perf_counter() - started
     ids = sorted({i.article_id for i in report.items if i.article_id and i.status == "new"})
-    started = time.perf_counter()
-    with store.write() as session:
-        ensure_vectors(session, ids)
-    embed_s = time.perf_counter() - started
-    enrich = enrich_articles(store, settings, ids)
+    embed_s, steps = 0.0, {}
+    if enrich_too:
+        started = time.perf_counter()
+        with store.write() as session:
+            ensure_vectors(session, ids)
+        embed_s = time.perf_counter() - started
+        steps = dict(enrich_articles(store, settings, ids).seconds)
     store.dispose()
-    steps = dict(enrich.seconds)
     enrich_s = sum(steps.values()) + embed_s
     return {
         "articles": len(ids),
@@ -269,7 +270,7 @@ def child(case: str, args: argparse.Namespace) -> dict[str, Any]:
     if case in ("sqlite", "html"):
         url = f"sqlite:///{work / 'bench.db'}"
         source = str(corpus(args.articles)) if case == "sqlite" else str(HTML_DIR)
-        return one_process(url, source, work)
+        return one_process(url, source, work, not args.no_enrich)
     from pgcluster import start_cluster
 
     cluster = start_cluster(durable=True)
@@ -282,7 +283,7 @@ def child(case: str, args: argparse.Namespace) -> dict[str, Any]:
             conn.execute('CREATE DATABASE "bench"')
         url = cluster.url("bench")
         if case == "postgresql":
-            return one_process(url, str(corpus(args.articles)), work)
+            return one_process(url, str(corpus(args.articles)), work, not args.no_enrich)
         if case == "dask":
             return dask_case(url, str(corpus(args.articles)), work)
         return crawler_case(url, work, args.crawl_seconds)
@@ -304,6 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--json", type=Path, default=DEFAULT_JSON, help=f"where to write ({DEFAULT_JSON})"
+    )
+    parser.add_argument(
+        "--no-enrich",
+        action="store_true",
+        help="sqlite, postgresql, html: extract + dedup + store only (the target's figure)",
     )
     parser.add_argument("--gate", action="store_true", help="exit 1 when the target is missed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -327,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             str(args.articles),
             "--crawl-seconds",
             str(args.crawl_seconds),
+            *(["--no-enrich"] if args.no_enrich else []),
         ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
