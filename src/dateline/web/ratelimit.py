@@ -29,11 +29,10 @@ from dataclasses import dataclass
 
 from dateline.readers.identity import valid_reader_id
 from dateline.web.count_bound import Networks
-from dateline.web.readers import COOKIE
+from dateline.web.readers import cookie_value
 from dateline.web.security import ASGIApp, Receive, Scope, Send
 
 MAX_KEYS = 50_000
-_COOKIE = COOKIE.encode() + b"="
 
 # (class, methods, path pattern), first match wins
 _RULES: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
@@ -137,13 +136,11 @@ class RateLimits:
 
 
 def _reader_id(scope: Scope) -> str | None:
+    """The reader cookie's id, read as the site reads it (:func:`.readers.cookie_value`)."""
     for name, value in scope["headers"]:
         if name == b"cookie":
-            for part in value.split(b";"):
-                part = part.strip()
-                if part.startswith(_COOKIE):
-                    raw = part[len(_COOKIE) :].decode("latin-1")
-                    return raw if valid_reader_id(raw) else None
+            raw = cookie_value(value.decode("latin-1"))
+            return raw if raw is not None and valid_reader_id(raw) else None
     return None
 
 
