@@ -20,7 +20,7 @@ from dateline.pipeline import ingest_many
 from dateline.safetext import clean_label, lookalikes, strip_invisible
 from dateline.store.db import Store
 from dateline.store.models import Article, Page, Source
-from dateline.store.schema import upgrade
+from dateline.store.schema import downgrade, upgrade
 from http_util import app_client
 
 RLO, PDF, ZWSP = "\u202e", "\u202c", "\u200b"
@@ -138,11 +138,8 @@ def test_the_site_shows_only_its_taxonomy_and_flags_lookalikes(hostile_store, tm
 
 
 def test_migration_0018_cleans_what_an_older_release_stored(database_url, settings):
-    from alembic import command
-
     from dateline.enrich import dedup
     from dateline.store.repository import save_article
-    from dateline.store.schema import alembic_config
 
     store = Store(database_url)
     try:
@@ -158,10 +155,7 @@ def test_migration_0018_cleans_what_an_older_release_stored(database_url, settin
         raw = RawDocument(data=b"x", origin="old.txt", kind=InputKind.TEXT_DUMP)
         with store.write() as session:
             saved = save_article(session, item, raw, signature_of=dedup.signature_of)
-        config = alembic_config(store)
-        with store.engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0017")
+        downgrade(store, "0017")
         upgrade(store)
         with store.read() as session:
             article = session.get(Article, saved.article_id)

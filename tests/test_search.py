@@ -16,7 +16,7 @@ from dateline.ingest.raw import InputKind, RawDocument
 from dateline.store.db import Store
 from dateline.store.models import Article, Page
 from dateline.store.repository import save_article
-from dateline.store.schema import alembic_config, upgrade
+from dateline.store.schema import alembic_config, downgrade, upgrade
 from dateline.store.search import (
     MARK_END,
     MARK_START,
@@ -194,10 +194,7 @@ def test_upgrade_from_0002_backfills_existing_articles(database_url):
 
 
 def test_downgrade_removes_search_and_upgrade_restores_it(store, corpus):
-    config = alembic_config(store)
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0002")
+    downgrade(store, "0002")
     with store.read() as session:
         if store.dialect == "sqlite":
             names = session.scalars(
@@ -540,10 +537,7 @@ def test_accents_fold_on_postgresql_without_the_unaccent_extension(request):
 
 def test_accent_folding_survives_downgrade_and_upgrade_of_0008(store, corpus):
     found = save_accented(store)
-    config = alembic_config(store)
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0007")
+    downgrade(store, "0007")
     if store.dialect == "postgresql":
         with store.read() as session:
             assert session.scalar(text("SELECT to_regproc('dateline_fold')")) is None

@@ -8,6 +8,7 @@ decision, not a side effect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,20 @@ def schema_status(store: Store) -> SchemaStatus:
 
 
 def upgrade(store: Store, revision: str = "head") -> None:
+    _migrate(store, command.upgrade, revision)
+
+
+def downgrade(store: Store, revision: str) -> None:
+    """Take the schema back to ``revision``: how a migration's own downgrade is exercised."""
+    _migrate(store, command.downgrade, revision)
+
+
+def _migrate(store: Store, step: Callable[[Config, str], None], revision: str) -> None:
+    # one transaction on the store's own engine: Alembic runs on the connection given
     config = alembic_config(store)
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        step(config, revision)
 
 
 def ensure_schema(store: Store, *, auto_migrate: bool) -> SchemaStatus:
